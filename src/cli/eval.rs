@@ -1,0 +1,160 @@
+//! `civility eval`: measure a model on labelled comments.
+
+use super::load_model;
+use super::train::config_from;
+use anyhow::Result;
+use civility::data::{Dataset, LoadOptions};
+use civility::evaluate::{evaluate, Evaluation, Subset};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum SplitArg {
+    /// Every comment.
+    All,
+    /// The held-out part of the split (and holdout-only sources).
+    Holdout,
+    /// The training part.
+    Train,
+}
+
+/// Evaluate a model on labelled comments: ROC AUC, PR AUC, precision,
+/// recall, F1, confusion matrices, calibration error.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  # the built-in model on our own validation comments
+  civility eval training-data/validation.jsonl --head incivility --head insult --head tone
+  # a model on the held-out split of its training configuration
+  civility eval --model my.civ --config models/default.toml
+  # one corpus only, as JSON
+  civility eval --config models/default.toml --only civil-comments --json
+
+With --config the default split is the held-out part; with FILEs it is every row.")]
+pub struct EvalArgs {
+    /// Data files (JSONL or CSV), when no --config is given.
+    #[arg(value_name = "FILE", required_unless_present = "config")]
+    files: Vec<PathBuf>,
+    /// Model file (default: the built-in model).
+    #[arg(long, value_name = "PATH")]
+    model: Option<PathBuf>,
+    /// Training configuration whose sources and label rules to use.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["files", "head", "text"])]
+    config: Option<PathBuf>,
+    /// With FILEs: a head to evaluate, labelled by the field of the same name.
+    #[arg(long, value_name = "NAME", requires = "files")]
+    head: Vec<String>,
+    /// With FILEs: the field holding the comment text.
+    #[arg(long, value_name = "FIELD", default_value = "text")]
+    text: String,
+    /// Which part of the split to evaluate on.
+    #[arg(long, value_enum)]
+    split: Option<SplitArg>,
+    /// Leave out a source of the configuration (repeatable).
+    #[arg(long, value_name = "SOURCE")]
+    exclude: Vec<String>,
+    /// Use only these sources of the configuration (repeatable).
+    #[arg(long, value_name = "SOURCE")]
+    only: Vec<String>,
+    /// Skip malformed rows instead of stopping.
+    #[arg(long)]
+    skip_invalid: bool,
+    /// Review threshold of the main head (default: the model's).
+    #[arg(long, value_name = "P")]
+    review: Option<f64>,
+    /// Reject threshold of the main head (default: the model's).
+    #[arg(long, value_name = "P")]
+    reject: Option<f64>,
+    /// Print the results as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    threads: usize,
+}
+
+pub fn run(args: EvalArgs) -> Result<ExitCode> {
+    let mut moderator = load_model(args.model.as_ref())?;
+    moderator
+        .set_thresholds(args.review, args.reject)
+        .map_err(|e| super::BadInput(e.to_string()))?;
+    let heads = if args.head.is_empty() && args.config.is_none() {
+        moderator.model().heads().map(|h| h.name().to_string()).collect()
+    } else {
+        args.head.clone()
+    };
+    let config = config_from(args.config.as_ref(), &args.files, &args.text, &heads)?;
+    let options = LoadOptions {
+        skip_invalid: args.skip_invalid,
+        exclude: args.exclude.clone(),
+        only: args.only.clone(),
+    };
+    let data = Dataset::load(&config, &options)?;
+    let subset = match (args.split, args.config.is_some()) {
+        (Some(SplitArg::All), _) | (None, false) => Subset::All,
+        (Some(SplitArg::Holdout), _) | (None, true) => Subset::Holdout,
+        (Some(SplitArg::Train), _) => Subset::Train,
+    };
+    let evaluation = evaluate(&moderator, &data, subset, args.threads);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&evaluation)?);
+    } else {
+        print_evaluation(&evaluation);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn fmt_opt(x: Option<f64>) -> String {
+    x.map_or_else(|| "-".into(), |v| format!("{v:.3}"))
+}
+
+fn print_evaluation(e: &Evaluation) {
+    println!(
+        "{} comments: allow {}, review {}, reject {}",
+        e.comments, e.decisions[0], e.decisions[1], e.decisions[2]
+    );
+    for h in &e.heads {
+        if let Some(b) = &h.binary {
+            println!(
+                "\n{} ({} labelled, {} {}): ROC AUC {}  PR AUC {}  ECE {}",
+                h.name,
+                h.n,
+                b.positives,
+                b.positive,
+                fmt_opt(b.roc_auc),
+                fmt_opt(b.pr_auc),
+                fmt_opt(b.ece)
+            );
+            println!(
+                "  at threshold {:.2}: precision {:.3}  recall {:.3}  F1 {:.3}",
+                b.threshold, b.precision, b.recall, b.f1
+            );
+            let c = &b.confusion;
+            println!("  confusion: TP {}  FP {}  FN {}  TN {}", c.tp, c.fp, c.fn_, c.tn);
+        }
+        if let Some(m) = &h.multiclass {
+            println!(
+                "\n{} ({} labelled): macro-F1 {:.3}  accuracy {:.3}",
+                h.name, h.n, m.macro_f1, m.accuracy
+            );
+            let width = h.labels.iter().map(|l| l.len()).max().unwrap_or(5).max(5);
+            print!("  {:<width$}", "true\\pred");
+            for l in &h.labels {
+                print!(" {:>8}", &l[..l.len().min(8)]);
+            }
+            println!("   F1");
+            for (i, row) in m.confusion.counts.iter().enumerate() {
+                print!("  {:<width$}", h.labels[i]);
+                for n in row {
+                    print!(" {n:>8}");
+                }
+                println!("   {:.3}", m.per_label_f1.get(i).copied().unwrap_or(0.0));
+            }
+        }
+        if h.n == 0 {
+            println!("\n{}: no labelled comments", h.name);
+        }
+    }
+    if !e.missing_heads.is_empty() {
+        println!("\nnot in the model: {}", e.missing_heads.join(", "));
+    }
+}

@@ -1,0 +1,138 @@
+//! `civility train`: labelled comments in, model file out.
+
+use super::BadInput;
+use anyhow::{Context, Result};
+use civility::data::{Dataset, LoadOptions, TrainingConfig};
+use civility::train::{train, TrainOptions, TrainReport};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Train a model from labelled comments (JSONL or CSV).
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  # the default model, from its checked-in configuration
+  civility train --config models/default.toml -o models/default.civ
+  # your own comments: fields named after the heads, text in \"text\"
+  civility train comments.jsonl --head incivility --head tone -o my.civ
+  # a CSV whose text column is \"body\", skipping malformed rows
+  civility train data.csv --text body --head toxic --skip-invalid -o my.civ
+  # leave one corpus out, to test on it afterwards
+  civility train --config models/default.toml --exclude goemotions -o no-ge.civ
+
+The model is written to a temporary file and renamed over OUT only when complete.
+See models/default.toml for the configuration format (sources, label rules, heads).")]
+pub struct TrainArgs {
+    /// Data files (JSONL or CSV), when no --config is given.
+    #[arg(value_name = "FILE", required_unless_present = "config")]
+    files: Vec<PathBuf>,
+    /// Training configuration (TOML): pipeline, heads, sources, label rules.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["files", "head", "text"])]
+    config: Option<PathBuf>,
+    /// With FILEs: a head to train from the field of the same name (repeatable).
+    #[arg(long, value_name = "NAME", requires = "files")]
+    head: Vec<String>,
+    /// With FILEs: the field holding the comment text.
+    #[arg(long, value_name = "FIELD", default_value = "text")]
+    text: String,
+    /// Where to write the model.
+    #[arg(short, long, value_name = "OUT")]
+    output: PathBuf,
+    /// Skip malformed rows (counted in the report) instead of stopping.
+    #[arg(long)]
+    skip_invalid: bool,
+    /// Leave out a source of the configuration (repeatable).
+    #[arg(long, value_name = "SOURCE")]
+    exclude: Vec<String>,
+    /// Use only these sources of the configuration (repeatable).
+    #[arg(long, value_name = "SOURCE")]
+    only: Vec<String>,
+    /// Write the training report as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    threads: usize,
+}
+
+/// Reads the configuration from `--config`, or builds one from data files.
+pub fn config_from(
+    config: Option<&PathBuf>,
+    files: &[PathBuf],
+    text: &str,
+    heads: &[String],
+) -> Result<TrainingConfig> {
+    match config {
+        Some(path) => Ok(TrainingConfig::from_path(path)?),
+        None => {
+            if heads.is_empty() {
+                return Err(BadInput(
+                    "name the heads to train with --head (e.g. --head incivility), or give --config"
+                        .into(),
+                )
+                .into());
+            }
+            let config = TrainingConfig::from_files(files, text, heads);
+            config.validate().map_err(BadInput)?;
+            Ok(config)
+        }
+    }
+}
+
+pub fn run(args: TrainArgs) -> Result<ExitCode> {
+    let config = config_from(args.config.as_ref(), &args.files, &args.text, &args.head)?;
+    let options = LoadOptions {
+        skip_invalid: args.skip_invalid,
+        exclude: args.exclude.clone(),
+        only: args.only.clone(),
+    };
+    let data = Dataset::load(&config, &options)?;
+    let interactive = std::io::stderr().is_terminal();
+    let progress = |stage: &str, done: usize, total: usize| {
+        eprint!("\r{stage}: {done}/{total}        ");
+        if stage == "done" {
+            eprintln!();
+        }
+    };
+    let train_options = TrainOptions {
+        threads: args.threads,
+        progress: if interactive { Some(&progress) } else { None },
+    };
+    let (model, report) = train(&config, &data, &train_options)?;
+    model
+        .save(&args.output)
+        .with_context(|| format!("cannot write the model to {}", args.output.display()))?;
+    if let Some(path) = &args.report {
+        let json = serde_json::to_string_pretty(&report)?;
+        std::fs::write(path, json + "\n")
+            .with_context(|| format!("cannot write the report to {}", path.display()))?;
+    }
+    print_report(&report);
+    eprintln!("wrote {}", args.output.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_report(report: &TrainReport) {
+    eprintln!("source                     rows     kept  holdout  dupes  unlabelled  invalid  capped");
+    for s in &report.sources {
+        eprintln!(
+            "{:<22} {:>8} {:>8} {:>8} {:>6} {:>11} {:>8} {:>7}",
+            s.name, s.rows, s.kept, s.holdout, s.duplicates, s.unlabelled, s.invalid, s.capped
+        );
+    }
+    eprintln!("trained on {} comments", report.train_examples);
+    for h in &report.heads {
+        let counts: Vec<String> = h
+            .labels
+            .iter()
+            .zip(&h.examples)
+            .map(|(l, n)| format!("{l}={n}"))
+            .collect();
+        let quality = match (h.oof_roc_auc, h.oof_macro_f1) {
+            (Some(auc), _) => format!("out-of-fold ROC AUC {auc:.3}"),
+            (_, Some(f1)) => format!("out-of-fold macro-F1 {f1:.3}"),
+            _ => String::new(),
+        };
+        eprintln!("  {:<16} {}  {}", h.name, counts.join(" "), quality);
+    }
+}

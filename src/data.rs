@@ -1,0 +1,879 @@
+//! Reading labelled comments for training and evaluation.
+//!
+//! Data comes as JSON Lines or CSV. A [`TrainingConfig`] (a small TOML file,
+//! see `models/default.toml`) says which field holds the text and how each
+//! corpus's own fields map to the model's heads, so public corpora train
+//! without hand conversion. The same mapping can be given with CLI flags for
+//! the simple case of one file whose fields are named after the heads.
+//!
+//! Every comment is assigned to the training part or the held-out part by a
+//! hash of its text and a seed, so the split is fixed, identical across
+//! runs, and a comment that appears in two corpora lands on the same side.
+//! Duplicates (same text after case and whitespace folding) are kept once.
+
+use crate::error::{Error, Result};
+use crate::model::naive_bayes::Variant;
+use crate::pipeline::PipelineConfig;
+use crate::policy::Policy;
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashSet};
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+
+/// A training configuration: pipeline, heads, calibration, split, policy
+/// and data sources.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingConfig {
+    /// Normalization and feature settings.
+    #[serde(default)]
+    pub pipeline: PipelineConfig,
+    /// The heads to train, in output order.
+    pub heads: Vec<HeadConfig>,
+    /// How comments are split into training and held-out parts.
+    #[serde(default)]
+    pub split: SplitConfig,
+    /// How probabilities are calibrated.
+    #[serde(default)]
+    pub calibration: CalibrationConfig,
+    /// The decision policy stored in the model. By default: review at
+    /// P ≥ 0.5 and reject at P ≥ 0.9 for the first binary head.
+    #[serde(default)]
+    pub policy: Option<Policy>,
+    /// Where the labelled comments come from.
+    pub sources: Vec<SourceConfig>,
+}
+
+/// One head to train.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeadConfig {
+    /// The head's name, e.g. `incivility`.
+    pub name: String,
+    /// The labels in output order; by default the sorted labels seen in
+    /// the data.
+    #[serde(default)]
+    pub labels: Option<Vec<String>>,
+    /// For a binary head, the label whose probability is reported.
+    #[serde(default)]
+    pub positive: Option<String>,
+    /// Naive Bayes variant.
+    #[serde(default)]
+    pub variant: Variant,
+    /// Additive smoothing.
+    #[serde(default = "default_alpha")]
+    pub alpha: f64,
+}
+
+fn default_alpha() -> f64 {
+    1.0
+}
+
+/// How comments are split into training and held-out parts.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SplitConfig {
+    /// Seed of the split hash.
+    pub seed: u64,
+    /// Fraction of comments held out, in [0, 1).
+    pub holdout: f64,
+}
+
+impl Default for SplitConfig {
+    fn default() -> Self {
+        SplitConfig {
+            seed: 42,
+            holdout: 0.1,
+        }
+    }
+}
+
+/// Calibration settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CalibrationConfig {
+    /// Cross-fitting folds for out-of-fold scores (at least 2; 0 disables
+    /// calibration).
+    pub folds: usize,
+    /// `platt` or `isotonic` for binary heads.
+    pub method: CalibrationMethod,
+}
+
+impl Default for CalibrationConfig {
+    fn default() -> Self {
+        CalibrationConfig {
+            folds: 5,
+            method: CalibrationMethod::Platt,
+        }
+    }
+}
+
+/// How binary heads are calibrated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CalibrationMethod {
+    /// A logistic map of the log-odds (monotone, keeps the ranking exactly).
+    Platt,
+    /// Pool-adjacent-violators (monotone, piecewise linear).
+    Isotonic,
+}
+
+/// The file format of a source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    /// One JSON object per line.
+    Jsonl,
+    /// Comma-separated values with a header row.
+    Csv,
+}
+
+/// One file of labelled comments.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// A short name, used in reports and by `--exclude`/`--only`.
+    pub name: String,
+    /// The file, relative to the configuration file.
+    pub path: PathBuf,
+    /// The format; by default from the extension (`.csv`, else JSONL).
+    #[serde(default)]
+    pub format: Option<Format>,
+    /// The field holding the comment text.
+    #[serde(default = "default_text_field")]
+    pub text: String,
+    /// Weight of each comment of this source in training.
+    #[serde(default = "default_weight")]
+    pub weight: f32,
+    /// Use at most this many comments (a fixed, hash-chosen subset).
+    #[serde(default)]
+    pub max_rows: Option<usize>,
+    /// Never train on this source: evaluation only.
+    #[serde(default)]
+    pub holdout_only: bool,
+    /// How the source's fields give each head's label.
+    #[serde(default)]
+    pub heads: BTreeMap<String, LabelRule>,
+}
+
+fn default_text_field() -> String {
+    "text".into()
+}
+
+fn default_weight() -> f32 {
+    1.0
+}
+
+/// How one head's label is read from a row.
+///
+/// The value of `field` (a dotted path into the object) is read. With
+/// `single`, only a one-element array counts, as its element. Then, if a
+/// test is given (`contains`, `any_of`, `all_in`, `nonempty`, `at_least`),
+/// the label is `then` when it holds and `else` otherwise (a missing
+/// `then`/`else` leaves the row unlabelled for this head). Without a test
+/// the value itself is the label (`true`/`false` for booleans), passed
+/// through `map` when one is given; values missing from `map` leave the
+/// row unlabelled.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelRule {
+    /// Dotted path of the field.
+    pub field: String,
+    /// Use only one-element arrays, as their element.
+    #[serde(default)]
+    pub single: bool,
+    /// Value-to-label map.
+    #[serde(default)]
+    pub map: BTreeMap<String, String>,
+    /// Test: the array contains this value (or the value equals it).
+    #[serde(default)]
+    pub contains: Option<String>,
+    /// Test: the array contains any of these values (or the value is one).
+    #[serde(default)]
+    pub any_of: Option<Vec<String>>,
+    /// Test: the array is non-empty and all its values are in this set.
+    #[serde(default)]
+    pub all_in: Option<Vec<String>>,
+    /// Test: the array is non-empty (`true`) or empty (`false`).
+    #[serde(default)]
+    pub nonempty: Option<bool>,
+    /// Test: the number is at least this.
+    #[serde(default)]
+    pub at_least: Option<f64>,
+    /// Label when the test holds.
+    #[serde(default)]
+    pub then: Option<String>,
+    /// Label when the test fails.
+    #[serde(default, rename = "else")]
+    pub otherwise: Option<String>,
+}
+
+impl LabelRule {
+    fn has_test(&self) -> bool {
+        self.contains.is_some()
+            || self.any_of.is_some()
+            || self.all_in.is_some()
+            || self.nonempty.is_some()
+            || self.at_least.is_some()
+    }
+
+    /// The label this rule reads from `row`, or `None` if unlabelled.
+    pub fn label(&self, row: &Value) -> Option<String> {
+        let mut v = lookup(row, &self.field)?;
+        if v.is_null() {
+            return None;
+        }
+        if self.single {
+            match v {
+                Value::Array(a) if a.len() == 1 => v = &a[0],
+                _ => return None,
+            }
+        }
+        if self.has_test() {
+            let items: Vec<String> = match v {
+                Value::Array(a) => a.iter().filter_map(scalar).collect(),
+                other => scalar(other).into_iter().collect(),
+            };
+            let holds = if let Some(c) = &self.contains {
+                items.contains(c)
+            } else if let Some(any) = &self.any_of {
+                items.iter().any(|i| any.contains(i))
+            } else if let Some(all) = &self.all_in {
+                !items.is_empty() && items.iter().all(|i| all.contains(i))
+            } else if let Some(nonempty) = self.nonempty {
+                items.is_empty() != nonempty
+            } else if let Some(min) = self.at_least {
+                v.as_f64()? >= min
+            } else {
+                false
+            };
+            return if holds {
+                self.then.clone()
+            } else {
+                self.otherwise.clone()
+            };
+        }
+        let s = scalar(v)?;
+        if self.map.is_empty() {
+            Some(s)
+        } else {
+            self.map.get(&s).cloned()
+        }
+    }
+}
+
+fn lookup<'a>(row: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(row, |v, key| v.get(key))
+}
+
+fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+impl TrainingConfig {
+    /// Reads a configuration file.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] if it cannot be read, [`Error::Config`] naming the
+    /// problem if it is not a valid configuration.
+    pub fn from_path(path: impl AsRef<Path>) -> Result<TrainingConfig> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let mut config: TrainingConfig = toml::from_str(&text).map_err(|e| Error::Config {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        for s in &mut config.sources {
+            if s.path.is_relative() {
+                s.path = base.join(&s.path);
+            }
+        }
+        config.validate().map_err(|message| Error::Config {
+            path: path.to_path_buf(),
+            message,
+        })?;
+        Ok(config)
+    }
+
+    /// A configuration for the simple case: files whose fields are named
+    /// after the heads, with the text in `text_field`.
+    pub fn from_files(files: &[PathBuf], text_field: &str, heads: &[String]) -> TrainingConfig {
+        let heads: Vec<HeadConfig> = heads
+            .iter()
+            .map(|h| HeadConfig {
+                name: h.clone(),
+                labels: None,
+                positive: None,
+                variant: Variant::Multinomial,
+                alpha: 1.0,
+            })
+            .collect();
+        let sources = files
+            .iter()
+            .map(|f| SourceConfig {
+                name: f
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "data".into()),
+                path: f.clone(),
+                format: None,
+                text: text_field.to_string(),
+                weight: 1.0,
+                max_rows: None,
+                holdout_only: false,
+                heads: heads
+                    .iter()
+                    .map(|h| {
+                        (
+                            h.name.clone(),
+                            LabelRule {
+                                field: h.name.clone(),
+                                ..LabelRule::default()
+                            },
+                        )
+                    })
+                    .collect(),
+            })
+            .collect();
+        TrainingConfig {
+            pipeline: PipelineConfig::default(),
+            heads,
+            split: SplitConfig::default(),
+            calibration: CalibrationConfig::default(),
+            policy: None,
+            sources,
+        }
+    }
+
+    /// Checks the configuration's values.
+    ///
+    /// # Errors
+    ///
+    /// A message naming the first invalid value.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        self.pipeline.features.validate()?;
+        if self.heads.is_empty() {
+            return Err("at least one head is required".into());
+        }
+        let mut names = HashSet::new();
+        for h in &self.heads {
+            if !names.insert(h.name.as_str()) {
+                return Err(format!("head {:?} is defined twice", h.name));
+            }
+            if !(h.alpha.is_finite() && h.alpha > 0.0) {
+                return Err(format!(
+                    "head {:?}: alpha must be a positive number, but is {}",
+                    h.name, h.alpha
+                ));
+            }
+        }
+        if !(0.0..1.0).contains(&self.split.holdout) {
+            return Err(format!(
+                "split.holdout must be in [0, 1), but is {}",
+                self.split.holdout
+            ));
+        }
+        if self.calibration.folds == 1 {
+            return Err("calibration.folds must be 0 (off) or at least 2".into());
+        }
+        if self.sources.is_empty() {
+            return Err("at least one source is required".into());
+        }
+        let mut sources = HashSet::new();
+        for s in &self.sources {
+            if !sources.insert(s.name.as_str()) {
+                return Err(format!("source {:?} is defined twice", s.name));
+            }
+            if !(s.weight.is_finite() && s.weight > 0.0) {
+                return Err(format!("source {:?}: weight must be positive", s.name));
+            }
+            for head in s.heads.keys() {
+                if !names.contains(head.as_str()) {
+                    return Err(format!(
+                        "source {:?} labels head {head:?}, which is not in [[heads]]",
+                        s.name
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Which part of the split a comment is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// Used for training.
+    Train,
+    /// Held out for validation.
+    Holdout,
+}
+
+/// One labelled comment.
+#[derive(Debug, Clone)]
+pub struct Example {
+    /// The comment.
+    pub text: String,
+    /// Per head (in configuration order), the label index, if labelled.
+    pub labels: Vec<Option<u16>>,
+    /// Training weight.
+    pub weight: f32,
+    /// Index of the source in the configuration.
+    pub source: usize,
+    /// Train or held out.
+    pub part: Part,
+    /// The split hash, for folds.
+    pub hash: u64,
+}
+
+/// A head's labels as found in configuration and data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeadLabels {
+    /// Name.
+    pub name: String,
+    /// Labels in output order.
+    pub labels: Vec<String>,
+    /// Index of the positive label of a binary head.
+    pub positive: Option<usize>,
+}
+
+/// Counts of what reading a source did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SourceReport {
+    /// Source name.
+    pub name: String,
+    /// Rows read.
+    pub rows: u64,
+    /// Rows kept.
+    pub kept: u64,
+    /// Of the kept rows, held out.
+    pub holdout: u64,
+    /// Rows dropped as duplicates of an earlier comment.
+    pub duplicates: u64,
+    /// Rows dropped because no head got a label.
+    pub unlabelled: u64,
+    /// Malformed rows skipped (only with `skip_invalid`).
+    pub invalid: u64,
+    /// Rows dropped by `max_rows`.
+    pub capped: u64,
+}
+
+/// Options for reading data.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Skip and count malformed rows instead of stopping.
+    pub skip_invalid: bool,
+    /// Leave out these sources.
+    pub exclude: Vec<String>,
+    /// Read only these sources (all if empty).
+    pub only: Vec<String>,
+}
+
+/// Labelled comments read from every source.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// The heads, in configuration order.
+    pub heads: Vec<HeadLabels>,
+    /// The comments.
+    pub examples: Vec<Example>,
+    /// Source names, in configuration order.
+    pub sources: Vec<String>,
+    /// What reading each source did.
+    pub reports: Vec<SourceReport>,
+}
+
+/// FNV-1a over the comment's lower-cased words: the key for the split and
+/// for duplicate detection.
+pub fn text_key(seed: u64, text: &str) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64 ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let mut first = true;
+    for word in text.split_whitespace() {
+        if !first {
+            h = (h ^ u64::from(b' ')).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        first = false;
+        for c in word.chars().flat_map(char::to_lowercase) {
+            let mut buf = [0u8; 4];
+            for &b in c.encode_utf8(&mut buf).as_bytes() {
+                h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+            }
+        }
+    }
+    // Final avalanche so the low bits used for folds are well mixed.
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h
+}
+
+/// The fraction in [0, 1) a hash stands for.
+fn unit(h: u64) -> f64 {
+    (h >> 11) as f64 / (1u64 << 53) as f64
+}
+
+impl Dataset {
+    /// Reads every source of `config`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] for an unreadable file, [`Error::Data`] naming file and
+    /// line for a malformed row (unless `skip_invalid`), [`Error::Config`]
+    /// for an unknown source name in the options.
+    pub fn load(config: &TrainingConfig, options: &LoadOptions) -> Result<Dataset> {
+        for name in options.exclude.iter().chain(&options.only) {
+            if !config.sources.iter().any(|s| &s.name == name) {
+                let known: Vec<&str> = config.sources.iter().map(|s| s.name.as_str()).collect();
+                return Err(Error::InvalidSetting(format!(
+                    "there is no source {name:?} (sources: {})",
+                    known.join(", ")
+                )));
+            }
+        }
+        let mut heads: Vec<HeadLabels> = config
+            .heads
+            .iter()
+            .map(|h| HeadLabels {
+                name: h.name.clone(),
+                labels: h.labels.clone().unwrap_or_default(),
+                positive: None,
+            })
+            .collect();
+        let fixed: Vec<bool> = config.heads.iter().map(|h| h.labels.is_some()).collect();
+        // Labels as strings first; indices once all labels are known.
+        let mut raw: Vec<(Example, Vec<Option<String>>)> = Vec::new();
+        let mut seen = HashSet::new();
+        let mut reports = Vec::new();
+        for (si, source) in config.sources.iter().enumerate() {
+            let mut report = SourceReport {
+                name: source.name.clone(),
+                ..SourceReport::default()
+            };
+            let skipped = options.exclude.contains(&source.name)
+                || (!options.only.is_empty() && !options.only.contains(&source.name));
+            if skipped {
+                reports.push(report);
+                continue;
+            }
+            let rules: Vec<Option<&LabelRule>> = config
+                .heads
+                .iter()
+                .map(|h| source.heads.get(&h.name))
+                .collect();
+            let cap = source.max_rows;
+            let start = raw.len();
+            let mut on_row = |line: u64, row: Value, report: &mut SourceReport| -> Result<()> {
+                report.rows += 1;
+                let text = match lookup(&row, &source.text) {
+                    Some(Value::String(s)) => s.clone(),
+                    Some(_) => {
+                        return Err(data_error(
+                            &source.path,
+                            line,
+                            format!("field {:?} is not a string", source.text),
+                        ))
+                    }
+                    None => {
+                        return Err(data_error(
+                            &source.path,
+                            line,
+                            format!("missing field {:?}", source.text),
+                        ))
+                    }
+                };
+                let labels: Vec<Option<String>> = rules
+                    .iter()
+                    .map(|r| r.and_then(|r| r.label(&row)))
+                    .collect();
+                for (hi, l) in labels.iter().enumerate() {
+                    if let Some(l) = l {
+                        if fixed[hi] && !heads[hi].labels.contains(l) {
+                            return Err(data_error(
+                                &source.path,
+                                line,
+                                format!(
+                                    "label {l:?} is not one of head {:?}'s labels ({})",
+                                    heads[hi].name,
+                                    heads[hi].labels.join(", ")
+                                ),
+                            ));
+                        }
+                    }
+                }
+                if labels.iter().all(Option::is_none) {
+                    report.unlabelled += 1;
+                    return Ok(());
+                }
+                let key = text_key(config.split.seed, &text);
+                if !seen.insert(key) {
+                    report.duplicates += 1;
+                    return Ok(());
+                }
+                let part = if source.holdout_only || unit(key) < config.split.holdout {
+                    Part::Holdout
+                } else {
+                    Part::Train
+                };
+                raw.push((
+                    Example {
+                        text,
+                        labels: Vec::new(),
+                        weight: source.weight,
+                        source: si,
+                        part,
+                        hash: key,
+                    },
+                    labels,
+                ));
+                report.kept += 1;
+                if part == Part::Holdout {
+                    report.holdout += 1;
+                }
+                Ok(())
+            };
+            read_rows(source, options.skip_invalid, &mut report, &mut on_row)?;
+            drop(on_row);
+            if let Some(cap) = cap {
+                // Keep a fixed subset: the `cap` rows with the smallest
+                // hashes (independent of the split, which uses `unit`).
+                let part = &mut raw[start..];
+                if part.len() > cap {
+                    part.sort_by_key(|(e, _)| e.hash.rotate_left(29));
+                    let dropped = part.len() - cap;
+                    let dropped_holdout = part[cap..]
+                        .iter()
+                        .filter(|(e, _)| e.part == Part::Holdout)
+                        .count() as u64;
+                    raw.truncate(start + cap);
+                    report.capped = dropped as u64;
+                    report.kept -= dropped as u64;
+                    report.holdout -= dropped_holdout;
+                }
+            }
+            reports.push(report);
+        }
+        // Discover labels of heads without a fixed list: sorted, so the
+        // order does not depend on the order of the data.
+        for (hi, head) in heads.iter_mut().enumerate() {
+            if fixed[hi] {
+                continue;
+            }
+            let mut set: Vec<String> = raw
+                .iter()
+                .filter_map(|(_, l)| l[hi].clone())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            set.dedup();
+            head.labels = set;
+        }
+        for (hi, head) in heads.iter_mut().enumerate() {
+            if head.labels.len() < 2 {
+                return Err(Error::NoData(format!(
+                    "head {:?} needs examples of at least two labels, but has {}",
+                    head.name,
+                    if head.labels.is_empty() {
+                        "none".to_string()
+                    } else {
+                        format!("only {:?}", head.labels)
+                    }
+                )));
+            }
+            if head.labels.len() == 2 {
+                let wanted = config.heads[hi].positive.clone();
+                head.positive = Some(match wanted {
+                    Some(p) => head.labels.iter().position(|l| *l == p).ok_or_else(|| {
+                        Error::InvalidSetting(format!(
+                            "head {:?}: positive label {p:?} is not one of its labels ({})",
+                            head.name,
+                            head.labels.join(", ")
+                        ))
+                    })?,
+                    None => guess_positive(&head.labels),
+                });
+            }
+        }
+        let examples = raw
+            .into_iter()
+            .map(|(mut e, labels)| {
+                e.labels = labels
+                    .iter()
+                    .zip(&heads)
+                    .map(|(l, h)| {
+                        l.as_ref()
+                            .and_then(|l| h.labels.iter().position(|x| x == l))
+                            .map(|i| i as u16)
+                    })
+                    .collect();
+                e
+            })
+            .collect();
+        Ok(Dataset {
+            heads,
+            examples,
+            sources: config.sources.iter().map(|s| s.name.clone()).collect(),
+            reports,
+        })
+    }
+}
+
+/// The label of a binary head whose probability is reported, when the
+/// configuration does not say: a label that names the problem, else the
+/// second in sorted order.
+fn guess_positive(labels: &[String]) -> usize {
+    const NAMES: &[&str] = &["uncivil", "toxic", "true", "yes", "1", "positive", "offensive"];
+    labels
+        .iter()
+        .position(|l| NAMES.contains(&l.to_lowercase().as_str()))
+        .unwrap_or(1)
+}
+
+fn data_error(path: &Path, line: u64, message: String) -> Error {
+    Error::Data {
+        path: path.to_path_buf(),
+        line,
+        message,
+    }
+}
+
+fn read_rows(
+    source: &SourceConfig,
+    skip_invalid: bool,
+    report: &mut SourceReport,
+    on_row: &mut dyn FnMut(u64, Value, &mut SourceReport) -> Result<()>,
+) -> Result<()> {
+    let path = &source.path;
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let format = source.format.unwrap_or_else(|| {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some(e) if e.eq_ignore_ascii_case("csv") => Format::Csv,
+            _ => Format::Jsonl,
+        }
+    });
+    // A malformed row stops reading with its file and line, or with
+    // `skip_invalid` is counted and skipped.
+    let mut handle = |line: u64, row: Result<Value>, report: &mut SourceReport| -> Result<()> {
+        let result = match row {
+            Ok(row) => on_row(line, row, report),
+            Err(e) => {
+                report.rows += 1;
+                Err(e)
+            }
+        };
+        match result {
+            Err(Error::Data { .. }) if skip_invalid => {
+                report.invalid += 1;
+                Ok(())
+            }
+            other => other,
+        }
+    };
+    match format {
+        Format::Jsonl => {
+            let reader = std::io::BufReader::new(file);
+            for (i, line) in reader.split(b'\n').enumerate() {
+                let n = i as u64 + 1;
+                let bytes = line.map_err(|e| Error::io(path, e))?;
+                let row = match std::str::from_utf8(&bytes) {
+                    Err(e) => Err(data_error(
+                        path,
+                        n,
+                        format!("invalid UTF-8 at byte {} of the line", e.valid_up_to()),
+                    )),
+                    Ok(s) if s.trim().is_empty() => continue,
+                    Ok(s) => match serde_json::from_str::<Value>(s) {
+                        Ok(v @ Value::Object(_)) => Ok(v),
+                        Ok(_) => Err(data_error(path, n, "expected a JSON object".into())),
+                        Err(e) => Err(data_error(path, n, format!("invalid JSON: {e}"))),
+                    },
+                };
+                handle(n, row, report)?;
+            }
+        }
+        Format::Csv => {
+            let mut reader = csv::ReaderBuilder::new()
+                .flexible(false)
+                .from_reader(std::io::BufReader::new(file));
+            let headers = reader
+                .headers()
+                .map_err(|e| data_error(path, 1, format!("invalid CSV header: {e}")))?
+                .clone();
+            for record in reader.records() {
+                let (line, row) = match record {
+                    Ok(r) => {
+                        let line = r.position().map_or(0, |p| p.line());
+                        let obj = headers
+                            .iter()
+                            .zip(r.iter())
+                            .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+                            .collect();
+                        (line, Ok(Value::Object(obj)))
+                    }
+                    Err(e) => {
+                        let line = e.position().map_or(0, |p| p.line());
+                        (line, Err(data_error(path, line, format!("invalid CSV: {e}"))))
+                    }
+                };
+                handle(line, row, report)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rule(toml_text: &str) -> LabelRule {
+        toml::from_str(toml_text).unwrap()
+    }
+
+    #[test]
+    fn label_rules() {
+        let row = json!({"class": "neither", "toxic": 1, "flag": true,
+            "types": ["Insult", "Threat"], "ekman": ["joy"], "sent": ["positive", "neutral"],
+            "n": {"threat": 2}});
+        assert_eq!(rule("field = 'flag'").label(&row), Some("true".into()));
+        assert_eq!(rule("field = 'toxic'").label(&row), Some("1".into()));
+        assert_eq!(
+            rule("field = 'class'\nmap = { neither = 'civil' }").label(&row),
+            Some("civil".into())
+        );
+        assert_eq!(rule("field = 'class'\nmap = { hate = 'x' }").label(&row), None);
+        assert_eq!(
+            rule("field = 'types'\ncontains = 'Insult'\nthen = 'true'\nelse = 'false'").label(&row),
+            Some("true".into())
+        );
+        assert_eq!(
+            rule("field = 'types'\ncontains = 'Profane'\nthen = 'true'\nelse = 'false'").label(&row),
+            Some("false".into())
+        );
+        assert_eq!(rule("field = 'ekman'\nsingle = true").label(&row), Some("joy".into()));
+        assert_eq!(rule("field = 'types'\nsingle = true").label(&row), None);
+        assert_eq!(
+            rule("field = 'sent'\nall_in = ['positive', 'neutral']\nthen = 'civil'").label(&row),
+            Some("civil".into())
+        );
+        assert_eq!(
+            rule("field = 'n.threat'\nat_least = 2\nthen = 'true'\nelse = 'false'").label(&row),
+            Some("true".into())
+        );
+        assert_eq!(rule("field = 'missing'").label(&row), None);
+    }
+
+    #[test]
+    fn text_key_ignores_case_and_spacing() {
+        assert_eq!(text_key(1, "Hello  World"), text_key(1, "hello world\n"));
+        assert_ne!(text_key(1, "hello world"), text_key(2, "hello world"));
+        assert_ne!(text_key(1, "hello world"), text_key(1, "helloworld"));
+    }
+}

@@ -1,0 +1,236 @@
+//! Measuring a model on labelled comments: what `civility eval` reports.
+//!
+//! Per binary head: ROC AUC, PR AUC (average precision), precision, recall
+//! and F1 at the policy threshold, the confusion matrix, and the expected
+//! calibration error. Per multi-class head: macro-F1, accuracy, per-class
+//! F1 and the confusion matrix. Heads are matched to the data by name and
+//! labels by their text, so a model can be evaluated on any data whose
+//! configuration labels some of its heads.
+
+use crate::data::{Dataset, Part};
+use crate::metrics::{self, BinaryConfusion, ConfusionMatrix, ReliabilityBin};
+use crate::model::{Moderator, Verdict};
+use crate::policy::Decision;
+use serde::Serialize;
+
+/// Which comments of a dataset to evaluate on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subset {
+    /// Every comment.
+    All,
+    /// Only the held-out part of the split.
+    Holdout,
+    /// Only the training part.
+    Train,
+}
+
+/// Results for a binary head.
+#[derive(Debug, Clone, Serialize)]
+pub struct BinaryReport {
+    /// The positive label.
+    pub positive: String,
+    /// Positive comments.
+    pub positives: u64,
+    /// ROC AUC of P(positive).
+    pub roc_auc: Option<f64>,
+    /// Average precision (area under the precision-recall curve).
+    pub pr_auc: Option<f64>,
+    /// The decision threshold used for the counts below.
+    pub threshold: f64,
+    /// Precision at the threshold.
+    pub precision: f64,
+    /// Recall at the threshold.
+    pub recall: f64,
+    /// F1 at the threshold.
+    pub f1: f64,
+    /// Confusion counts at the threshold.
+    pub confusion: BinaryConfusion,
+    /// Expected calibration error over 10 equal-width bins.
+    pub ece: Option<f64>,
+    /// Reliability diagram data.
+    pub reliability: Vec<ReliabilityBin>,
+    /// ROC curve points (fpr, tpr, threshold).
+    #[serde(skip)]
+    pub roc_curve: Vec<(f64, f64, f64)>,
+    /// Precision-recall curve points (recall, precision, threshold).
+    #[serde(skip)]
+    pub pr_curve: Vec<(f64, f64, f64)>,
+}
+
+/// Results for a multi-class head.
+#[derive(Debug, Clone, Serialize)]
+pub struct MultiReport {
+    /// Macro-averaged F1.
+    pub macro_f1: f64,
+    /// Accuracy.
+    pub accuracy: f64,
+    /// F1 of each label.
+    pub per_label_f1: Vec<f64>,
+    /// Rows: true label, columns: predicted label.
+    pub confusion: ConfusionMatrix,
+}
+
+/// Results for one head.
+#[derive(Debug, Clone, Serialize)]
+pub struct HeadReport {
+    /// The head.
+    pub name: String,
+    /// The model's labels for it.
+    pub labels: Vec<String>,
+    /// Comments labelled for this head.
+    pub n: u64,
+    /// Binary results.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub binary: Option<BinaryReport>,
+    /// Multi-class results.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub multiclass: Option<MultiReport>,
+}
+
+/// What `civility eval` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct Evaluation {
+    /// Comments scored.
+    pub comments: u64,
+    /// How many comments got each decision (allow, review, reject).
+    pub decisions: [u64; 3],
+    /// Per head the data labels and the model has.
+    pub heads: Vec<HeadReport>,
+    /// Heads labelled in the data that the model does not have.
+    pub missing_heads: Vec<String>,
+}
+
+/// Scores the chosen comments of `data` with `moderator` on `threads`
+/// threads (0 = all cores) and measures every head.
+pub fn evaluate(moderator: &Moderator, data: &Dataset, subset: Subset, threads: usize) -> Evaluation {
+    let examples: Vec<_> = data
+        .examples
+        .iter()
+        .filter(|e| match subset {
+            Subset::All => true,
+            Subset::Holdout => e.part == Part::Holdout,
+            Subset::Train => e.part == Part::Train,
+        })
+        .collect();
+    let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
+    let verdicts = score_parallel(moderator, &texts, threads);
+    let mut decisions = [0u64; 3];
+    for v in &verdicts {
+        decisions[match v.decision() {
+            Decision::Allow => 0,
+            Decision::Review => 1,
+            Decision::Reject => 2,
+        }] += 1;
+    }
+    let model = moderator.model();
+    let policy = moderator.policy();
+    let mut heads = Vec::new();
+    let mut missing_heads = Vec::new();
+    for (hi, data_head) in data.heads.iter().enumerate() {
+        let Some(model_head) = model.heads().find(|h| h.name() == data_head.name) else {
+            missing_heads.push(data_head.name.clone());
+            continue;
+        };
+        let labels = model_head.labels().to_vec();
+        // (model label index, verdict index) of every labelled comment.
+        let rows: Vec<(usize, usize)> = examples
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| {
+                let l = &data_head.labels[usize::from(e.labels[hi]?)];
+                Some((labels.iter().position(|x| x == l)?, i))
+            })
+            .collect();
+        let mut report = HeadReport {
+            name: data_head.name.clone(),
+            labels: labels.clone(),
+            n: rows.len() as u64,
+            binary: None,
+            multiclass: None,
+        };
+        if rows.is_empty() {
+            heads.push(report);
+            continue;
+        }
+        let scores_of = |i: usize| -> Vec<f64> {
+            verdicts[i]
+                .head(&data_head.name)
+                .map(|h| h.probabilities.to_vec())
+                .unwrap_or_default()
+        };
+        let first = verdicts[rows[0].1].head(&data_head.name);
+        match first.and_then(|h| h.positive) {
+            Some(positive) => {
+                let p = labels.iter().position(|l| l == positive).unwrap_or(1);
+                let scores: Vec<f64> = rows.iter().map(|&(_, i)| scores_of(i)[p]).collect();
+                let truth: Vec<bool> = rows.iter().map(|&(c, _)| c == p).collect();
+                let threshold = policy
+                    .rules
+                    .iter()
+                    .find(|r| r.head == data_head.name && r.label == positive)
+                    .and_then(|r| r.review.or(r.reject))
+                    .unwrap_or(0.5);
+                let confusion = BinaryConfusion::at_threshold(&scores, &truth, threshold);
+                report.binary = Some(BinaryReport {
+                    positive: positive.to_string(),
+                    positives: truth.iter().filter(|&&t| t).count() as u64,
+                    roc_auc: metrics::roc_auc(&scores, &truth),
+                    pr_auc: metrics::average_precision(&scores, &truth),
+                    threshold,
+                    precision: confusion.precision(),
+                    recall: confusion.recall(),
+                    f1: confusion.f1(),
+                    confusion,
+                    ece: metrics::expected_calibration_error(&scores, &truth, 10),
+                    reliability: metrics::reliability_bins(&scores, &truth, 10),
+                    roc_curve: metrics::roc_curve(&scores, &truth),
+                    pr_curve: metrics::pr_curve(&scores, &truth),
+                });
+            }
+            None => {
+                let truth: Vec<usize> = rows.iter().map(|&(c, _)| c).collect();
+                let predicted: Vec<usize> = rows
+                    .iter()
+                    .map(|&(_, i)| {
+                        let s = scores_of(i);
+                        (0..s.len()).fold(0, |best, j| if s[j] > s[best] { j } else { best })
+                    })
+                    .collect();
+                let confusion = ConfusionMatrix::new(&truth, &predicted, labels.len());
+                report.multiclass = Some(MultiReport {
+                    macro_f1: confusion.macro_f1(),
+                    accuracy: confusion.accuracy(),
+                    per_label_f1: confusion.per_class_f1(),
+                    confusion,
+                });
+            }
+        }
+        heads.push(report);
+    }
+    Evaluation {
+        comments: examples.len() as u64,
+        decisions,
+        heads,
+        missing_heads,
+    }
+}
+
+/// Scores texts on several threads, keeping their order.
+pub fn score_parallel(moderator: &Moderator, texts: &[&str], threads: usize) -> Vec<Verdict> {
+    let threads = if threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        threads
+    };
+    let chunk = texts.len().div_ceil(threads.max(1)).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = texts
+            .chunks(chunk)
+            .map(|part| s.spawn(move || moderator.score_batch(part)))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
+}

@@ -1,0 +1,458 @@
+//! Stage 3 of the pipeline: turn tokens into a sparse feature vector.
+//!
+//! Features are word unigrams and bigrams, character n-grams inside words
+//! (with word-boundary markers, so "idiot" yields `<id`, `idi`, …, `ot>`), and
+//! a few shape features (a word in capitals, a reply to a user). Each feature
+//! is hashed straight into a fixed space of `2^buckets_log2` indices.
+//!
+//! Why hashing rather than a pruned vocabulary: hashing needs no string
+//! table at scoring time (a feature is a few multiplications, with no
+//! allocation and no map lookup per token), the model can be updated with
+//! new text whose words it has never seen, and the model file size is fixed
+//! by one parameter. The cost is collisions; with the default 2^18 buckets
+//! the measured loss against 2^20 buckets is small (see `models/README.md`).
+
+use crate::normalize::Normalized;
+use crate::tokenize::{Token, TokenKind};
+use serde::{Deserialize, Serialize};
+
+/// How repeated features in one comment are counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TermFrequency {
+    /// The sum of the feature's weights in the comment.
+    Raw,
+    /// The feature's weight once, however often it occurs.
+    Binary,
+    /// `ln(1 + raw)`: repeats count, with diminishing returns.
+    Log,
+}
+
+/// Feature extraction settings, stored in every model file.
+///
+/// | field | default | purpose | range |
+/// |---|---|---|---|
+/// | `buckets_log2` | 18 | size of the hashed feature space, `2^n` | 8..=24 |
+/// | `word_ngrams` | 2 | longest word n-gram (1 = words only) | 1..=3 |
+/// | `char_min` | 3 | shortest character n-gram; 0 disables them | 0..=8 |
+/// | `char_max` | 5 | longest character n-gram | `char_min`..=8 |
+/// | `char_weight` | 0.3 | weight of one character n-gram relative to a word | > 0 |
+/// | `tf` | `binary` | how repeats inside one comment count | |
+/// | `shape` | `true` | emit shape features (capitals, mentions, links) | |
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FeatureConfig {
+    /// The hashed feature space has `2^buckets_log2` entries.
+    pub buckets_log2: u8,
+    /// Longest word n-gram.
+    pub word_ngrams: u8,
+    /// Shortest character n-gram (0 disables character n-grams).
+    pub char_min: u8,
+    /// Longest character n-gram.
+    pub char_max: u8,
+    /// Weight of each character n-gram occurrence.
+    pub char_weight: f32,
+    /// How repeated features count.
+    pub tf: TermFrequency,
+    /// Emit shape features.
+    pub shape: bool,
+}
+
+impl Default for FeatureConfig {
+    fn default() -> Self {
+        FeatureConfig {
+            buckets_log2: 18,
+            word_ngrams: 2,
+            char_min: 3,
+            char_max: 5,
+            char_weight: 0.3,
+            tf: TermFrequency::Binary,
+            shape: true,
+        }
+    }
+}
+
+impl FeatureConfig {
+    /// Checks that every value is in its documented range.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(8..=24).contains(&self.buckets_log2) {
+            return Err(format!(
+                "buckets_log2 must be in 8..=24, but is {}",
+                self.buckets_log2
+            ));
+        }
+        if !(1..=3).contains(&self.word_ngrams) {
+            return Err(format!(
+                "word_ngrams must be in 1..=3, but is {}",
+                self.word_ngrams
+            ));
+        }
+        if self.char_min > 8 || (self.char_min > 0 && self.char_max < self.char_min) {
+            return Err(format!(
+                "character n-grams must satisfy 0 <= char_min <= char_max <= 8, but are {}..={}",
+                self.char_min, self.char_max
+            ));
+        }
+        if self.char_max > 8 {
+            return Err(format!("char_max must be at most 8, but is {}", self.char_max));
+        }
+        if !(self.char_weight.is_finite() && self.char_weight > 0.0) {
+            return Err(format!(
+                "char_weight must be a positive number, but is {}",
+                self.char_weight
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A sparse vector: sorted, distinct indices with their values.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SparseVec {
+    /// Feature indices, strictly increasing.
+    pub indices: Vec<u32>,
+    /// One value per index.
+    pub values: Vec<f32>,
+}
+
+impl SparseVec {
+    /// Number of stored entries.
+    pub fn len(&self) -> usize {
+        self.indices.len()
+    }
+
+    /// True if the vector has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.indices.is_empty()
+    }
+
+    /// Iterates over `(index, value)` pairs.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, f32)> + '_ {
+        self.indices.iter().copied().zip(self.values.iter().copied())
+    }
+}
+
+/// The feature extraction stage.
+///
+/// # Examples
+///
+/// ```
+/// use civility::{FeatureConfig, Normalizer, Tokenizer, Vectorizer};
+///
+/// let text = "What an idiot";
+/// let normalized = Normalizer::default().normalize(text);
+/// let tokens = Tokenizer.tokenize(&normalized);
+/// let vectorizer = Vectorizer::new(FeatureConfig::default())?;
+/// let features = vectorizer.transform(&normalized, text, &tokens);
+/// assert!(features.len() > 10);
+/// assert!(features.indices.windows(2).all(|w| w[0] < w[1]));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Vectorizer {
+    config: FeatureConfig,
+    shift: u32,
+}
+
+const SEED_WORD: u64 = 0x9e37_79b9_7f4a_7c15;
+const SEED_CHAR: u64 = 0xc2b2_ae3d_27d4_eb4f;
+const SEED_BIGRAM: u64 = 0x1656_67b1_9e37_79f9;
+const SEED_TRIGRAM: u64 = 0x27d4_eb2f_1656_67c5;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+const MARK_START: u64 = 0x02;
+const MARK_END: u64 = 0x03;
+
+impl Vectorizer {
+    /// A vectorizer with the given settings.
+    ///
+    /// # Errors
+    ///
+    /// Returns a message naming the first setting outside its range.
+    pub fn new(config: FeatureConfig) -> Result<Self, String> {
+        config.validate()?;
+        let shift = 64 - u32::from(config.buckets_log2);
+        Ok(Vectorizer { config, shift })
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &FeatureConfig {
+        &self.config
+    }
+
+    /// The dimension of the feature space.
+    pub fn n_features(&self) -> usize {
+        1 << self.config.buckets_log2
+    }
+
+    fn bucket(&self, h: u64) -> u32 {
+        (fmix64(h) >> self.shift) as u32
+    }
+
+    /// Calls `f(token_index, feature_index, weight)` for every feature
+    /// occurrence, in token order, without allocating. `original` is the
+    /// comment the tokens' spans point into.
+    pub fn visit(
+        &self,
+        normalized: &Normalized,
+        original: &str,
+        tokens: &[Token],
+        mut f: impl FnMut(usize, u32, f32),
+    ) {
+        let text = normalized.as_str();
+        let cw = self.config.char_weight;
+        let mut prev: [Option<u64>; 2] = [None, None];
+        for (ti, token) in tokens.iter().enumerate() {
+            let norm = text.get(token.norm.clone()).unwrap_or("");
+            let h = match token.kind {
+                TokenKind::Word | TokenKind::Emoji | TokenKind::Punct => {
+                    hash_str(SEED_WORD, norm)
+                }
+                TokenKind::Number => hash_str(SEED_WORD, "\u{1}number"),
+                TokenKind::Url => hash_str(SEED_WORD, "\u{1}url"),
+                TokenKind::Mention => hash_str(SEED_WORD, "\u{1}mention"),
+            };
+            f(ti, self.bucket(h), 1.0);
+            if token.kind == TokenKind::Punct {
+                continue;
+            }
+            if self.config.word_ngrams >= 2 {
+                if let Some(p) = prev[1] {
+                    f(ti, self.bucket(SEED_BIGRAM ^ p.rotate_left(21) ^ h), 1.0);
+                    if self.config.word_ngrams >= 3 {
+                        if let Some(pp) = prev[0] {
+                            let g = SEED_TRIGRAM ^ pp.rotate_left(42) ^ p.rotate_left(21) ^ h;
+                            f(ti, self.bucket(g), 1.0);
+                        }
+                    }
+                }
+                prev = [prev[1], Some(h)];
+            }
+            if token.kind == TokenKind::Word {
+                if self.config.char_min > 0 {
+                    self.visit_char_ngrams(norm, |b| f(ti, b, cw));
+                }
+                if self.config.shape && is_shouted(original.get(token.span.clone())) {
+                    f(ti, self.bucket(hash_str(SEED_WORD, "\u{1}caps")), 1.0);
+                }
+            }
+        }
+    }
+
+    /// Character n-grams of one word with boundary markers. Each start
+    /// position hashes at most `char_max` characters: linear in the word.
+    fn visit_char_ngrams(&self, word: &str, mut f: impl FnMut(u32)) {
+        let (min, max) = (
+            usize::from(self.config.char_min),
+            usize::from(self.config.char_max),
+        );
+        let starts = std::iter::once(None).chain(word.char_indices().map(|(i, _)| Some(i)));
+        for start in starts {
+            let mut h = SEED_CHAR;
+            let mut n = 0;
+            let rest = match start {
+                None => {
+                    h = fnv_step(h, MARK_START);
+                    n = 1;
+                    word
+                }
+                Some(i) => &word[i..],
+            };
+            let mut chars = rest.chars();
+            while n < max {
+                match chars.next() {
+                    Some(c) => {
+                        h = fnv_step(h, u64::from(c));
+                        n += 1;
+                        if n >= min {
+                            f(self.bucket(h));
+                        }
+                    }
+                    None => {
+                        h = fnv_step(h, MARK_END);
+                        n += 1;
+                        if n >= min {
+                            f(self.bucket(h));
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Builds the merged sparse vector into `out`, reusing its buffers and
+    /// the `pairs` scratch buffer.
+    pub fn transform_into(
+        &self,
+        normalized: &Normalized,
+        original: &str,
+        tokens: &[Token],
+        pairs: &mut Vec<(u32, f32)>,
+        out: &mut SparseVec,
+    ) {
+        pairs.clear();
+        self.visit(normalized, original, tokens, |_, b, w| pairs.push((b, w)));
+        pairs.sort_unstable_by_key(|&(b, _)| b);
+        out.indices.clear();
+        out.values.clear();
+        let tf = self.config.tf;
+        let mut i = 0;
+        while i < pairs.len() {
+            let b = pairs[i].0;
+            let (mut sum, mut max) = (0.0f32, 0.0f32);
+            while i < pairs.len() && pairs[i].0 == b {
+                sum += pairs[i].1;
+                max = max.max(pairs[i].1);
+                i += 1;
+            }
+            out.indices.push(b);
+            out.values.push(match tf {
+                TermFrequency::Raw => sum,
+                TermFrequency::Binary => max,
+                TermFrequency::Log => sum.ln_1p(),
+            });
+        }
+    }
+
+    /// Builds the merged sparse vector.
+    pub fn transform(&self, normalized: &Normalized, original: &str, tokens: &[Token]) -> SparseVec {
+        let mut out = SparseVec::default();
+        self.transform_into(normalized, original, tokens, &mut Vec::new(), &mut out);
+        out
+    }
+}
+
+/// A word of three or more letters written all in capitals.
+fn is_shouted(original: Option<&str>) -> bool {
+    let Some(s) = original else { return false };
+    let mut letters = 0;
+    for c in s.chars() {
+        if c.is_lowercase() {
+            return false;
+        }
+        if c.is_uppercase() {
+            letters += 1;
+        }
+    }
+    letters >= 3
+}
+
+fn fnv_step(h: u64, x: u64) -> u64 {
+    (h ^ x).wrapping_mul(FNV_PRIME)
+}
+
+fn hash_str(seed: u64, s: &str) -> u64 {
+    s.bytes().fold(seed, |h, b| fnv_step(h, u64::from(b)))
+}
+
+/// MurmurHash3's 64-bit finalizer: spreads FNV's weak low bits over the
+/// whole word before the top bits pick the bucket.
+fn fmix64(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^= h >> 33;
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize::Normalizer;
+    use crate::tokenize::Tokenizer;
+
+    fn features(config: FeatureConfig, text: &str) -> SparseVec {
+        let n = Normalizer::default().normalize(text);
+        let tokens = Tokenizer.tokenize(&n);
+        Vectorizer::new(config).unwrap().transform(&n, text, &tokens)
+    }
+
+    fn words_only() -> FeatureConfig {
+        FeatureConfig {
+            word_ngrams: 1,
+            char_min: 0,
+            shape: false,
+            tf: TermFrequency::Raw,
+            ..FeatureConfig::default()
+        }
+    }
+
+    #[test]
+    fn counts_words() {
+        let v = features(words_only(), "no no no yes");
+        assert_eq!(v.len(), 2);
+        let mut values = v.values.clone();
+        values.sort_by(f32::total_cmp);
+        assert_eq!(values, [1.0, 3.0]);
+    }
+
+    #[test]
+    fn bigrams_add_one_feature_per_adjacent_pair() {
+        let config = FeatureConfig {
+            word_ngrams: 2,
+            ..words_only()
+        };
+        assert_eq!(features(config, "one two three four").len(), 4 + 3);
+    }
+
+    #[test]
+    fn char_ngram_count() {
+        // "<cat>" has 5 symbols: 3 trigrams, 2 four-grams, 1 five-gram.
+        let config = FeatureConfig {
+            char_min: 3,
+            char_max: 5,
+            ..words_only()
+        };
+        let v = features(config, "cat");
+        assert_eq!(v.len(), 1 + 3 + 2 + 1);
+    }
+
+    #[test]
+    fn obfuscated_and_plain_spellings_share_features() {
+        let config = FeatureConfig::default();
+        assert_eq!(features(config.clone(), "You idiot"), features(config, "You 1d10t"));
+    }
+
+    #[test]
+    fn binary_and_log_tf() {
+        let binary = features(
+            FeatureConfig {
+                tf: TermFrequency::Binary,
+                ..words_only()
+            },
+            "no no no",
+        );
+        assert_eq!(binary.values, [1.0]);
+        let log = features(
+            FeatureConfig {
+                tf: TermFrequency::Log,
+                ..words_only()
+            },
+            "no no no",
+        );
+        assert!((log.values[0] - 4.0f32.ln()).abs() < 1e-6);
+    }
+
+    #[test]
+    fn shape_feature_for_capitals() {
+        let config = FeatureConfig {
+            shape: true,
+            ..words_only()
+        };
+        assert_eq!(features(config.clone(), "STOP").len(), 2);
+        assert_eq!(features(config, "Stop").len(), 1);
+    }
+
+    #[test]
+    fn validate_rejects_out_of_range() {
+        for bad in [
+            FeatureConfig { buckets_log2: 30, ..FeatureConfig::default() },
+            FeatureConfig { word_ngrams: 0, ..FeatureConfig::default() },
+            FeatureConfig { char_min: 5, char_max: 3, ..FeatureConfig::default() },
+            FeatureConfig { char_weight: f32::NAN, ..FeatureConfig::default() },
+        ] {
+            assert!(Vectorizer::new(bad).is_err());
+        }
+    }
+}

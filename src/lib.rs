@@ -1,0 +1,76 @@
+//! # civility
+//!
+//! Scores reader comments for incivility and tone, so a comment backend can
+//! publish, hold for review or reject them. Self-hosted, fast and
+//! explainable: a verdict is a sum of per-word weights you can inspect.
+//!
+//! A comment flows through five stages, one module each:
+//!
+//! 1. **normalize** ([`Normalizer`]): Unicode NFKC, case folding, invisible
+//!    characters removed, obfuscations folded ("1d10t" → "idiot"), with a
+//!    map back to the original bytes;
+//! 2. **tokenize** ([`Tokenizer`]): UAX #29 words, plus URLs, @mentions,
+//!    numbers and emoji, each with its byte range in the original;
+//! 3. **features** ([`Vectorizer`]): word n-grams and character n-grams
+//!    hashed into a sparse vector;
+//! 4. **model** ([`Model`], [`Moderator`]): naive Bayes heads — `incivility`,
+//!    the attributes `insult`, `profanity`, `identity_attack`, `threat`, and
+//!    `tone` — with calibrated probabilities;
+//! 5. **policy** ([`Policy`]): probabilities to a [`Decision`]: allow,
+//!    review or reject.
+//!
+//! # Linking it into a comment backend
+//!
+//! Load the model once at start-up and share it; scoring takes `&self` and
+//! is safe from any number of threads.
+//!
+//! ```
+//! use civility::{Decision, Moderator};
+//! use std::sync::Arc;
+//!
+//! // Once, at start-up: the embedded default model, or Moderator::from_path.
+//! let moderator = Arc::new(Moderator::embedded()?);
+//!
+//! // Per request, from any thread.
+//! let handles: Vec<_> = ["Great reporting, thank you!", "Shut up, you moron."]
+//!     .into_iter()
+//!     .map(|comment| {
+//!         let moderator = Arc::clone(&moderator);
+//!         std::thread::spawn(move || moderator.score(comment).decision())
+//!     })
+//!     .collect();
+//! let decisions: Vec<Decision> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+//! assert_eq!(decisions[0], Decision::Allow);
+//! assert_ne!(decisions[1], Decision::Allow);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Training your own model: see [`train`] and the README.
+
+#![deny(missing_docs)]
+
+mod error;
+mod features;
+pub mod metrics;
+mod model;
+mod normalize;
+mod pipeline;
+mod policy;
+mod tokenize;
+
+pub mod data;
+pub mod evaluate;
+
+pub use error::{Error, Result};
+pub use features::{FeatureConfig, SparseVec, TermFrequency, Vectorizer};
+pub use model::calibration::{Calibration, Temperature};
+pub use model::naive_bayes::{Head, NaiveBayesModel, NaiveBayesParams, NaiveBayesValidParams, Variant};
+pub use model::train;
+pub use model::{
+    Evidence, Explanation, HeadScore, Model, Moderator, Verdict, FORMAT_VERSION,
+    OLDEST_SUPPORTED_VERSION,
+};
+pub use normalize::{Normalized, Normalizer, NormalizerConfig};
+pub use pipeline::{Analysis, Pipeline, PipelineConfig, Scratch};
+pub use policy::{Decision, Policy, Rule};
+pub use tokenize::{Token, TokenKind, Tokenizer};

@@ -1,0 +1,324 @@
+//! The model file format.
+//!
+//! ```text
+//! offset  size  field
+//!      0     8  magic b"CIVILITY"
+//!      8     4  format version, u32 little-endian
+//!     12     8  header length H, u64 little-endian
+//!     20     8  payload length P, u64 little-endian
+//!     28     4  CRC-32 of header and payload, u32 little-endian
+//!     32     H  header: JSON (pipeline, heads, calibration, policy, metadata)
+//!   32+H     P  payload: every head's counts, f32 little-endian, head by head
+//! ```
+//!
+//! The version is read first and checked before anything else is parsed.
+//! The header is JSON so a model can be inspected with ordinary tools and
+//! its tagged enums stay readable across versions; the counts are raw
+//! little-endian floats so loading them is a copy, not a parse. Lengths are
+//! checked against the bytes actually present before anything is allocated
+//! from them, so a corrupt length field cannot trigger a huge allocation.
+//! Files are written to a temporary file in the same directory and renamed
+//! into place, so a failed or interrupted save never damages an existing
+//! model.
+
+use super::calibration::{Calibration, Temperature};
+use super::naive_bayes::{Head, Variant};
+use super::{HeadState, Model};
+use crate::error::{Error, Result};
+use crate::pipeline::PipelineConfig;
+use crate::policy::Policy;
+use serde::{Deserialize, Serialize};
+use std::io::{Read, Write};
+use std::path::Path;
+
+/// The magic bytes every model file starts with.
+pub const MAGIC: &[u8; 8] = b"CIVILITY";
+/// The format version this build writes.
+pub const FORMAT_VERSION: u32 = 1;
+/// The oldest format version this build reads.
+pub const OLDEST_SUPPORTED_VERSION: u32 = 1;
+const PREAMBLE: usize = 32;
+/// Upper bound on the JSON header, far above any real model's.
+const MAX_HEADER: u64 = 64 << 20;
+/// Upper bound on the counts (2^24 features × 64 classes × 4 bytes).
+const MAX_PAYLOAD: u64 = 4 << 30;
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Header {
+    pipeline: PipelineConfig,
+    heads: Vec<HeadHeader>,
+    policy: Policy,
+    #[serde(default)]
+    metadata: serde_json::Value,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HeadHeader {
+    name: String,
+    labels: Vec<String>,
+    variant: Variant,
+    alpha: f64,
+    n_features: usize,
+    class_weights: Vec<f64>,
+    #[serde(default)]
+    positive: Option<String>,
+    #[serde(default)]
+    calibration: Option<Calibration>,
+    #[serde(default)]
+    temperature: Option<Temperature>,
+}
+
+/// Serializes a model.
+pub(crate) fn write(model: &Model, mut w: impl Write) -> Result<()> {
+    let header = Header {
+        pipeline: model.pipeline.clone(),
+        heads: model
+            .heads
+            .iter()
+            .map(|h| HeadHeader {
+                name: h.head.name.clone(),
+                labels: h.head.labels.clone(),
+                variant: h.head.variant,
+                alpha: h.head.alpha,
+                n_features: h.head.n_features,
+                class_weights: h.head.class_weights.clone(),
+                positive: h.positive.map(|p| h.head.labels[p].clone()),
+                calibration: h.calibration.clone(),
+                temperature: h.temperature,
+            })
+            .collect(),
+        policy: model.policy.clone(),
+        metadata: model.metadata.clone(),
+    };
+    let header = serde_json::to_vec(&header)
+        .map_err(|e| Error::InvalidSetting(format!("cannot encode the model header: {e}")))?;
+    let payload_len: usize = model.heads.iter().map(|h| h.head.counts.len() * 4).sum();
+    let mut payload = Vec::with_capacity(payload_len);
+    for h in &model.heads {
+        for &c in &h.head.counts {
+            payload.extend_from_slice(&c.to_le_bytes());
+        }
+    }
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(&header);
+    crc.update(&payload);
+    w.write_all(MAGIC)?;
+    w.write_all(&FORMAT_VERSION.to_le_bytes())?;
+    w.write_all(&(header.len() as u64).to_le_bytes())?;
+    w.write_all(&(payload.len() as u64).to_le_bytes())?;
+    w.write_all(&crc.finalize().to_le_bytes())?;
+    w.write_all(&header)?;
+    w.write_all(&payload)?;
+    w.flush()?;
+    Ok(())
+}
+
+/// Writes a model to `path` atomically: a temporary file beside it, synced,
+/// then renamed over the old file.
+pub(crate) fn save(model: &Model, path: &Path) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::InvalidSetting(format!("{} is not a file path", path.display())))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| {
+        let file = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        let mut w = std::io::BufWriter::new(file);
+        write(model, &mut w).map_err(|e| match e {
+            Error::Read(io) => Error::io(&tmp, io),
+            other => other,
+        })?;
+        let file = w
+            .into_inner()
+            .map_err(|e| Error::io(&tmp, e.into_error()))?;
+        file.sync_all().map_err(|e| Error::io(&tmp, e))?;
+        std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Reads a model from a stream, checking everything before trusting it.
+pub(crate) fn read(mut r: impl Read) -> Result<Model> {
+    let mut pre = [0u8; PREAMBLE];
+    let got = read_up_to(&mut r, &mut pre)?;
+    if got < 8 || &pre[..8] != MAGIC {
+        return Err(Error::NotAModel {
+            expected: String::from_utf8_lossy(MAGIC).into_owned(),
+            found: String::from_utf8_lossy(&pre[..got.min(8)]).into_owned(),
+        });
+    }
+    if got < 12 {
+        return Err(Error::Damaged(format!(
+            "the file ends after {got} bytes, inside the format version"
+        )));
+    }
+    let version = u32::from_le_bytes([pre[8], pre[9], pre[10], pre[11]]);
+    if !(OLDEST_SUPPORTED_VERSION..=FORMAT_VERSION).contains(&version) {
+        return Err(Error::Incompatible {
+            found: version,
+            oldest: OLDEST_SUPPORTED_VERSION,
+            newest: FORMAT_VERSION,
+        });
+    }
+    if got < PREAMBLE {
+        return Err(Error::Damaged(format!(
+            "the file ends after {got} bytes, inside the {PREAMBLE}-byte preamble"
+        )));
+    }
+    let u64_at = |i: usize| {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&pre[i..i + 8]);
+        u64::from_le_bytes(b)
+    };
+    let header_len = u64_at(12);
+    let payload_len = u64_at(20);
+    let crc = u32::from_le_bytes([pre[28], pre[29], pre[30], pre[31]]);
+    if header_len > MAX_HEADER || payload_len > MAX_PAYLOAD {
+        return Err(Error::Damaged(format!(
+            "implausible section lengths (header {header_len} bytes, counts {payload_len} bytes)"
+        )));
+    }
+    // `take` + `read_to_end` grows the buffer only as bytes arrive, so a
+    // corrupt length cannot make us allocate more than the file holds.
+    let mut header = Vec::new();
+    (&mut r).take(header_len).read_to_end(&mut header)?;
+    if header.len() as u64 != header_len {
+        return Err(Error::Damaged(format!(
+            "truncated: the header should have {header_len} bytes but the file has {}",
+            header.len()
+        )));
+    }
+    let mut payload = Vec::new();
+    (&mut r).take(payload_len).read_to_end(&mut payload)?;
+    if payload.len() as u64 != payload_len {
+        return Err(Error::Damaged(format!(
+            "truncated: the counts should have {payload_len} bytes but the file has {}",
+            payload.len()
+        )));
+    }
+    let mut extra = [0u8; 1];
+    if read_up_to(&mut r, &mut extra)? != 0 {
+        return Err(Error::Damaged("unexpected bytes after the end of the model".into()));
+    }
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(&header);
+    hasher.update(&payload);
+    let actual = hasher.finalize();
+    if actual != crc {
+        return Err(Error::Damaged(format!(
+            "checksum mismatch (stored {crc:08x}, computed {actual:08x})"
+        )));
+    }
+    let header: Header = serde_json::from_slice(&header)
+        .map_err(|e| Error::Damaged(format!("invalid header: {e}")))?;
+    build(header, &payload)
+}
+
+fn build(header: Header, payload: &[u8]) -> Result<Model> {
+    let damaged = |m: String| Error::Damaged(m);
+    let expected: usize = header
+        .heads
+        .iter()
+        .map(|h| h.labels.len().saturating_mul(h.n_features).saturating_mul(4))
+        .fold(0usize, |a, b| a.saturating_add(b));
+    if expected != payload.len() {
+        return Err(damaged(format!(
+            "the header describes {expected} bytes of counts but the file has {}",
+            payload.len()
+        )));
+    }
+    let n_features = 1usize << header.pipeline.features.buckets_log2.min(31);
+    header
+        .pipeline
+        .features
+        .validate()
+        .map_err(|e| damaged(format!("invalid pipeline: {e}")))?;
+    let mut heads = Vec::with_capacity(header.heads.len());
+    let mut at = 0;
+    for h in header.heads {
+        if h.n_features != n_features {
+            return Err(damaged(format!(
+                "head {:?} has {} features but the pipeline makes {n_features}",
+                h.name, h.n_features
+            )));
+        }
+        if h.class_weights.len() != h.labels.len()
+            || h.class_weights.iter().any(|w| !(w.is_finite() && *w >= 0.0))
+        {
+            return Err(damaged(format!("head {:?} has invalid class weights", h.name)));
+        }
+        let mut head = Head::new(h.name, h.labels, h.variant, h.alpha, h.n_features)
+            .map_err(|e| damaged(e.to_string()))?;
+        let len = head.counts.len();
+        for (c, bytes) in head
+            .counts
+            .iter_mut()
+            .zip(payload[at..at + len * 4].chunks_exact(4))
+        {
+            *c = f32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+        }
+        at += len * 4;
+        if head.counts.iter().any(|c| !(c.is_finite() && *c >= 0.0)) {
+            return Err(damaged(format!(
+                "head {:?} has a negative or non-finite count",
+                head.name
+            )));
+        }
+        head.class_weights = h.class_weights;
+        let positive = match h.positive {
+            Some(p) => Some(head.labels.iter().position(|l| *l == p).ok_or_else(|| {
+                damaged(format!("head {:?} has no label {p:?}", head.name))
+            })?),
+            None => None,
+        };
+        if let Some(c) = &h.calibration {
+            c.validate()
+                .map_err(|e| damaged(format!("head {:?}: {e}", head.name)))?;
+        }
+        if let Some(t) = &h.temperature {
+            if !(t.t.is_finite() && t.t > 0.0) {
+                return Err(damaged(format!("head {:?} has an invalid temperature", head.name)));
+            }
+        }
+        heads.push(HeadState {
+            head,
+            positive,
+            calibration: h.calibration,
+            temperature: h.temperature,
+        });
+    }
+    let model = Model {
+        pipeline: header.pipeline,
+        heads,
+        policy: header.policy,
+        metadata: header.metadata,
+    };
+    model.check().map_err(|e| damaged(e.to_string()))?;
+    Ok(model)
+}
+
+/// Reads until `buf` is full or the stream ends; returns the bytes read.
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(n)
+}

@@ -1,0 +1,727 @@
+//! Stage 4: the model — naive Bayes heads, their training, and the model file.
+//!
+//! A [`Model`] is what a model file holds: the pipeline configuration, one
+//! [`Head`] of counts per question, each head's calibration, and the policy.
+//! A [`Moderator`] is a model made ready to score: the pipeline built and the
+//! counts turned into one compact table of weights, laid out so that one
+//! feature's weights for every head sit next to each other in memory.
+
+pub mod calibration;
+mod file;
+pub mod naive_bayes;
+pub mod train;
+
+use crate::error::{Error, Result};
+use crate::features::SparseVec;
+use crate::pipeline::{Pipeline, PipelineConfig, Scratch};
+use crate::policy::{Decision, Policy};
+use calibration::{Calibration, Temperature};
+use naive_bayes::Head;
+use serde::ser::{SerializeMap, SerializeStruct};
+use serde::{Serialize, Serializer};
+use std::io::Read;
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+
+pub use file::{FORMAT_VERSION, OLDEST_SUPPORTED_VERSION};
+
+/// The default model, trained from public corpora and our own comments
+/// (see `models/README.md`), embedded in the library.
+static DEFAULT_MODEL: &[u8] = include_bytes!("../../models/default.civ");
+
+/// One head with what scoring needs besides its counts.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct HeadState {
+    pub head: Head,
+    /// For a binary head, the index of the label whose probability is
+    /// reported (e.g. "uncivil", "true").
+    pub positive: Option<usize>,
+    /// Calibration map of a binary head's log-odds.
+    pub calibration: Option<Calibration>,
+    /// Temperature of a multi-class head's softmax.
+    pub temperature: Option<Temperature>,
+}
+
+/// A trained model: what a model file holds.
+///
+/// # Examples
+///
+/// ```
+/// use civility::Model;
+///
+/// let model = Model::embedded()?;
+/// let names: Vec<&str> = model.heads().map(|h| h.name()).collect();
+/// assert_eq!(names[0], "incivility");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    pub(crate) pipeline: PipelineConfig,
+    pub(crate) heads: Vec<HeadState>,
+    pub(crate) policy: Policy,
+    pub(crate) metadata: serde_json::Value,
+}
+
+impl Model {
+    /// The embedded default model.
+    ///
+    /// # Errors
+    ///
+    /// Only if the embedded bytes were damaged at build time.
+    pub fn embedded() -> Result<Model> {
+        Model::from_bytes(DEFAULT_MODEL)
+    }
+
+    /// Reads a model file.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] if the file cannot be read, [`Error::NotAModel`],
+    /// [`Error::Incompatible`] or [`Error::Damaged`] if its content is not a
+    /// usable model.
+    pub fn from_path(path: impl AsRef<Path>) -> Result<Model> {
+        let path = path.as_ref();
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        file::read(std::io::BufReader::new(file)).map_err(|e| match e {
+            Error::Read(io) => Error::io(path, io),
+            other => other,
+        })
+    }
+
+    /// Reads a model from a stream.
+    ///
+    /// # Errors
+    ///
+    /// As [`Model::from_path`].
+    pub fn from_reader(reader: impl Read) -> Result<Model> {
+        file::read(reader)
+    }
+
+    /// Reads a model from bytes.
+    ///
+    /// # Errors
+    ///
+    /// As [`Model::from_path`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Model> {
+        file::read(bytes)
+    }
+
+    /// Writes the model to `path` atomically (temporary file, then rename):
+    /// an existing file is replaced only by a complete new one.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] naming the file that could not be written.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        file::save(self, path.as_ref())
+    }
+
+    /// Writes the model to a stream.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Read`] if writing fails.
+    pub fn write_to(&self, writer: impl std::io::Write) -> Result<()> {
+        file::write(self, writer)
+    }
+
+    /// The pipeline the model was trained with.
+    pub fn pipeline(&self) -> &PipelineConfig {
+        &self.pipeline
+    }
+
+    /// The heads, in output order.
+    pub fn heads(&self) -> impl Iterator<Item = &Head> {
+        self.heads.iter().map(|h| &h.head)
+    }
+
+    /// The stored policy.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Free-form information recorded at training time (sources, sizes,
+    /// validation metrics).
+    pub fn metadata(&self) -> &serde_json::Value {
+        &self.metadata
+    }
+
+    /// Checks that the policy refers to heads and labels the model has.
+    pub(crate) fn check(&self) -> Result<()> {
+        if self.heads.is_empty() {
+            return Err(Error::InvalidSetting("a model needs at least one head".into()));
+        }
+        self.policy.validate()?;
+        for rule in &self.policy.rules {
+            let head = self
+                .heads
+                .iter()
+                .find(|h| h.head.name == rule.head)
+                .ok_or_else(|| {
+                    Error::InvalidSetting(format!("the policy names a missing head {:?}", rule.head))
+                })?;
+            if !head.head.labels.contains(&rule.label) {
+                return Err(Error::InvalidSetting(format!(
+                    "the policy names label {:?}, which head {:?} does not have",
+                    rule.label, rule.head
+                )));
+            }
+        }
+        for h in &self.heads {
+            let binary = h.head.labels.len() == 2;
+            if h.positive.is_some() != binary {
+                return Err(Error::InvalidSetting(format!(
+                    "head {:?}: a positive label is required for two labels and only then",
+                    h.head.name
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Names and labels of a model's heads, shared by every verdict.
+#[derive(Debug)]
+struct Layout {
+    heads: Vec<HeadInfo>,
+    /// Index of the head and label of the policy's main rule.
+    main: (usize, usize),
+}
+
+#[derive(Debug)]
+struct HeadInfo {
+    name: String,
+    labels: Vec<String>,
+    positive: Option<usize>,
+    /// Offset of the head's probabilities in a verdict.
+    offset: usize,
+    /// First column of the head in the weight table.
+    column: usize,
+    /// Constant terms: one (log-odds) for a binary head, else one per class.
+    bias: Vec<f64>,
+    calibration: Option<Calibration>,
+    temperature: Option<Temperature>,
+}
+
+/// A model ready to score comments. Load once, share across threads
+/// (`Send + Sync`), call [`Moderator::score`] with `&self`.
+///
+/// # Examples
+///
+/// ```
+/// use civility::{Decision, Moderator};
+///
+/// let moderator = Moderator::embedded()?;
+/// let verdict = moderator.score("Thank you for this careful, balanced article.");
+/// assert_eq!(verdict.decision(), Decision::Allow);
+/// let verdict = moderator.score("You are a pathetic idiot, shut up.");
+/// assert!(verdict.incivility() > 0.5);
+/// assert!(verdict.attribute("insult").unwrap() > 0.5);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Moderator {
+    model: Arc<Model>,
+    pipeline: Arc<Pipeline>,
+    layout: Arc<Layout>,
+    /// Weights, feature-major: `[feature * stride + column]`.
+    table: Arc<[f32]>,
+    stride: usize,
+    policy: Policy,
+}
+
+impl Moderator {
+    /// Prepares a model for scoring.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidSetting`] if the model's pipeline or policy is
+    /// inconsistent.
+    pub fn new(model: Model) -> Result<Moderator> {
+        model.check()?;
+        let pipeline = Pipeline::new(model.pipeline.clone()).map_err(Error::InvalidSetting)?;
+        let n_features = pipeline.vectorizer().n_features();
+        let mut heads = Vec::with_capacity(model.heads.len());
+        let (mut column, mut offset) = (0, 0);
+        for h in &model.heads {
+            let k = h.head.labels.len();
+            let columns = if h.positive.is_some() { 1 } else { k };
+            heads.push(HeadInfo {
+                name: h.head.name.clone(),
+                labels: h.head.labels.clone(),
+                positive: h.positive,
+                offset,
+                column,
+                bias: Vec::new(),
+                calibration: h.calibration.clone(),
+                temperature: h.temperature,
+            });
+            column += columns;
+            offset += k;
+        }
+        let stride = column;
+        let mut table = vec![0.0f32; n_features * stride];
+        for (h, info) in model.heads.iter().zip(heads.iter_mut()) {
+            if h.head.n_features != n_features {
+                return Err(Error::InvalidSetting(format!(
+                    "head {:?} has {} features but the pipeline makes {n_features}",
+                    h.head.name, h.head.n_features
+                )));
+            }
+            let w = h.head.weights();
+            match h.positive {
+                Some(p) => {
+                    let n = 1 - p;
+                    info.bias = vec![w.bias[p] - w.bias[n]];
+                    for f in 0..n_features {
+                        table[f * stride + info.column] =
+                            (w.weights[p * n_features + f] - w.weights[n * n_features + f]) as f32;
+                    }
+                }
+                None => {
+                    info.bias = w.bias.clone();
+                    for c in 0..info.labels.len() {
+                        for f in 0..n_features {
+                            table[f * stride + info.column + c] = w.weights[c * n_features + f] as f32;
+                        }
+                    }
+                }
+            }
+        }
+        let main_rule = model.policy.main_rule();
+        let main_head = heads
+            .iter()
+            .position(|h| h.name == main_rule.head)
+            .ok_or_else(|| Error::InvalidSetting("the policy names a missing head".into()))?;
+        let main_label = heads[main_head]
+            .labels
+            .iter()
+            .position(|l| *l == main_rule.label)
+            .ok_or_else(|| Error::InvalidSetting("the policy names a missing label".into()))?;
+        Ok(Moderator {
+            policy: model.policy.clone(),
+            model: Arc::new(model),
+            pipeline: Arc::new(pipeline),
+            layout: Arc::new(Layout {
+                heads,
+                main: (main_head, main_label),
+            }),
+            table: table.into(),
+            stride,
+        })
+    }
+
+    /// The embedded default model, ready to score.
+    ///
+    /// # Errors
+    ///
+    /// Only if the embedded bytes were damaged at build time.
+    pub fn embedded() -> Result<Moderator> {
+        Moderator::new(Model::embedded()?)
+    }
+
+    /// Loads a model file and prepares it.
+    ///
+    /// # Errors
+    ///
+    /// As [`Model::from_path`] and [`Moderator::new`].
+    pub fn from_path(path: impl AsRef<Path>) -> Result<Moderator> {
+        Moderator::new(Model::from_path(path)?)
+    }
+
+    /// Loads a model from a stream and prepares it.
+    ///
+    /// # Errors
+    ///
+    /// As [`Model::from_reader`] and [`Moderator::new`].
+    pub fn from_reader(reader: impl Read) -> Result<Moderator> {
+        Moderator::new(Model::from_reader(reader)?)
+    }
+
+    /// The model.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Replaces the policy.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidSetting`] if the policy is invalid or names a head or
+    /// label the model does not have, or changes the main rule's head.
+    pub fn set_policy(&mut self, policy: Policy) -> Result<()> {
+        policy.validate()?;
+        let main = policy.main_rule();
+        let (h, l) = self.layout.main;
+        if main.head != self.layout.heads[h].name || main.label != self.layout.heads[h].labels[l] {
+            return Err(Error::InvalidSetting(
+                "the main rule must keep the model's main head and label".into(),
+            ));
+        }
+        for rule in &policy.rules {
+            let ok = self
+                .layout
+                .heads
+                .iter()
+                .any(|x| x.name == rule.head && x.labels.contains(&rule.label));
+            if !ok {
+                return Err(Error::InvalidSetting(format!(
+                    "the policy names {}={}, which the model does not have",
+                    rule.head, rule.label
+                )));
+            }
+        }
+        self.policy = policy;
+        Ok(())
+    }
+
+    /// Overrides the main rule's review and reject thresholds.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidSetting`] if a threshold is outside [0, 1] or reject
+    /// falls below review.
+    pub fn set_thresholds(&mut self, review: Option<f64>, reject: Option<f64>) -> Result<()> {
+        self.policy.set_thresholds(review, reject)
+    }
+
+    /// Scores one comment. Never fails: empty, emoji-only or very long
+    /// text still gets a verdict.
+    pub fn score(&self, text: &str) -> Verdict {
+        self.score_with(text, &mut Scratch::default())
+    }
+
+    /// Scores one comment reusing `scratch`'s buffers, for callers that
+    /// score many comments on one thread.
+    pub fn score_with(&self, text: &str, scratch: &mut Scratch) -> Verdict {
+        self.pipeline.vectorize_into(text, scratch);
+        self.verdict_for(&scratch.features)
+    }
+
+    /// Scores several comments, in order.
+    pub fn score_batch<S: AsRef<str>>(&self, texts: &[S]) -> Vec<Verdict> {
+        let mut scratch = Scratch::default();
+        texts
+            .iter()
+            .map(|t| self.score_with(t.as_ref(), &mut scratch))
+            .collect()
+    }
+
+    /// Scores a comment and says which words pushed the main head's score
+    /// up or down, with their byte ranges in `text`.
+    pub fn explain(&self, text: &str) -> Explanation {
+        let analysis = self.pipeline.analyze(text);
+        let (h, l) = self.layout.main;
+        let head = &self.layout.heads[h];
+        // Per token: the sum of its features' weights toward the main label.
+        let mut per_token = vec![0.0f64; analysis.tokens.len()];
+        self.pipeline.vectorizer().visit(
+            &analysis.normalized,
+            text,
+            &analysis.tokens,
+            |t, f, v| {
+                let row = &self.table[f as usize * self.stride..];
+                let w = match head.positive {
+                    Some(p) => {
+                        let sign = if p == l { 1.0 } else { -1.0 };
+                        sign * f64::from(row[head.column])
+                    }
+                    None => f64::from(row[head.column + l]),
+                };
+                per_token[t] += f64::from(v) * w;
+            },
+        );
+        let mut evidence: Vec<Evidence> = analysis
+            .tokens
+            .iter()
+            .zip(per_token)
+            .map(|(t, weight)| Evidence {
+                span: t.span.clone(),
+                text: text.get(t.span.clone()).unwrap_or("").to_string(),
+                weight,
+            })
+            .collect();
+        evidence.sort_by(|a, b| b.weight.total_cmp(&a.weight));
+        Explanation {
+            verdict: self.score(text),
+            evidence,
+        }
+    }
+
+    fn verdict_for(&self, x: &SparseVec) -> Verdict {
+        let mut acc = vec![0.0f64; self.stride];
+        for (f, v) in x.iter() {
+            let row = &self.table[f as usize * self.stride..(f as usize + 1) * self.stride];
+            let v = f64::from(v);
+            for (a, &w) in acc.iter_mut().zip(row) {
+                *a += v * f64::from(w);
+            }
+        }
+        let total: usize = self.layout.heads.iter().map(|h| h.labels.len()).sum();
+        let mut probs = vec![0.0f64; total];
+        let mut raw = Vec::with_capacity(self.layout.heads.len());
+        for h in &self.layout.heads {
+            let out = &mut probs[h.offset..h.offset + h.labels.len()];
+            match h.positive {
+                Some(p) => {
+                    let llr = h.bias[0] + acc[h.column];
+                    let prob = match &h.calibration {
+                        Some(c) => c.apply(llr),
+                        None => sigmoid(llr),
+                    };
+                    out[p] = prob;
+                    out[1 - p] = 1.0 - prob;
+                    raw.push(llr);
+                }
+                None => {
+                    let logits: Vec<f64> = (0..h.labels.len())
+                        .map(|c| h.bias[c] + acc[h.column + c])
+                        .collect();
+                    let t = h.temperature.unwrap_or(Temperature { t: 1.0 });
+                    t.apply(&logits, out);
+                    raw.push(f64::NAN);
+                }
+            }
+        }
+        let layout = &self.layout;
+        let decision = self.policy.decide(|head, label| {
+            let h = layout.heads.iter().find(|h| h.name == head)?;
+            let l = h.labels.iter().position(|x| x == label)?;
+            Some(probs[h.offset + l])
+        });
+        Verdict {
+            decision,
+            layout: Arc::clone(&self.layout),
+            probs,
+            raw,
+        }
+    }
+}
+
+fn sigmoid(x: f64) -> f64 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// The scores and decision for one comment.
+///
+/// Serializes to the stable JSON object the CLI prints:
+/// `{"decision", "incivility", "attributes": {name: p}, "tone": {"label", "scores"}}`.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    decision: Decision,
+    layout: Arc<Layout>,
+    /// Probabilities of every label of every head, head by head.
+    probs: Vec<f64>,
+    /// Uncalibrated log-odds of each binary head (NaN for multi-class).
+    raw: Vec<f64>,
+}
+
+/// The scores of one head in a verdict.
+#[derive(Debug, Clone, Copy)]
+pub struct HeadScore<'a> {
+    /// The head's name.
+    pub name: &'a str,
+    /// Its labels.
+    pub labels: &'a [String],
+    /// One probability per label, summing to 1.
+    pub probabilities: &'a [f64],
+    /// For a binary head, the label whose probability is reported.
+    pub positive: Option<&'a str>,
+}
+
+impl HeadScore<'_> {
+    /// The most probable label.
+    pub fn top(&self) -> (&str, f64) {
+        let mut best = 0;
+        for (i, &p) in self.probabilities.iter().enumerate() {
+            if p > self.probabilities[best] {
+                best = i;
+            }
+        }
+        (self.labels[best].as_str(), self.probabilities[best])
+    }
+
+    /// The probability of the positive label (binary heads only).
+    pub fn positive_probability(&self) -> Option<f64> {
+        let p = self.positive?;
+        let i = self.labels.iter().position(|l| l == p)?;
+        Some(self.probabilities[i])
+    }
+}
+
+impl Verdict {
+    /// What to do with the comment.
+    pub fn decision(&self) -> Decision {
+        self.decision
+    }
+
+    /// The probability of the main rule's label, P(uncivil) for the
+    /// default model.
+    pub fn incivility(&self) -> f64 {
+        let (h, l) = self.layout.main;
+        self.probs[self.layout.heads[h].offset + l]
+    }
+
+    /// Every head's scores, in model order.
+    pub fn heads(&self) -> impl Iterator<Item = HeadScore<'_>> {
+        self.layout.heads.iter().map(|h| HeadScore {
+            name: &h.name,
+            labels: &h.labels,
+            probabilities: &self.probs[h.offset..h.offset + h.labels.len()],
+            positive: h.positive.map(|p| h.labels[p].as_str()),
+        })
+    }
+
+    /// The scores of the head called `name`.
+    pub fn head(&self, name: &str) -> Option<HeadScore<'_>> {
+        self.heads().find(|h| h.name == name)
+    }
+
+    /// The probability of `label` of head `head`.
+    pub fn probability(&self, head: &str, label: &str) -> Option<f64> {
+        let h = self.head(head)?;
+        let i = h.labels.iter().position(|l| l == label)?;
+        Some(h.probabilities[i])
+    }
+
+    /// The binary heads other than the main one, as `(name, P(positive))`:
+    /// `insult`, `profanity`, `identity_attack`, `threat` for the default model.
+    pub fn attributes(&self) -> impl Iterator<Item = (&str, f64)> {
+        let main = self.layout.main.0;
+        self.heads()
+            .enumerate()
+            .filter(move |(i, h)| *i != main && h.positive.is_some())
+            .filter_map(|(_, h)| Some((h.name, h.positive_probability()?)))
+    }
+
+    /// P(positive) of the attribute head called `name`.
+    pub fn attribute(&self, name: &str) -> Option<f64> {
+        self.attributes().find(|(n, _)| *n == name).map(|(_, p)| p)
+    }
+
+    /// The head called `tone`, if the model has one.
+    pub fn tone(&self) -> Option<HeadScore<'_>> {
+        self.head("tone").filter(|h| h.positive.is_none())
+    }
+
+    /// The uncalibrated log-odds of a binary head: the naive Bayes score
+    /// before calibration, finer-grained for ranking at the extremes.
+    pub fn log_odds(&self, head: &str) -> Option<f64> {
+        let i = self.layout.heads.iter().position(|h| h.name == head)?;
+        let r = self.raw[i];
+        (!r.is_nan()).then_some(r)
+    }
+}
+
+struct LabelScores<'a>(HeadScore<'a>);
+
+impl Serialize for LabelScores<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.labels.len()))?;
+        for (l, p) in self.0.labels.iter().zip(self.0.probabilities) {
+            map.serialize_entry(l, p)?;
+        }
+        map.end()
+    }
+}
+
+struct ClassScore<'a>(HeadScore<'a>);
+
+impl Serialize for ClassScore<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("ClassScore", 2)?;
+        st.serialize_field("label", self.0.top().0)?;
+        st.serialize_field("scores", &LabelScores(self.0))?;
+        st.end()
+    }
+}
+
+struct Attributes<'a>(&'a Verdict);
+
+impl Serialize for Attributes<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        for (name, p) in self.0.attributes() {
+            map.serialize_entry(name, &p)?;
+        }
+        map.end()
+    }
+}
+
+struct OtherClasses<'a>(&'a Verdict);
+
+impl Serialize for OtherClasses<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        for h in self.0.heads().filter(|h| h.positive.is_none() && h.name != "tone") {
+            map.serialize_entry(h.name, &ClassScore(h))?;
+        }
+        map.end()
+    }
+}
+
+impl Serialize for Verdict {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let has_other = self
+            .heads()
+            .any(|h| h.positive.is_none() && h.name != "tone");
+        let mut st = s.serialize_struct("Verdict", 4 + usize::from(has_other))?;
+        st.serialize_field("decision", &self.decision)?;
+        st.serialize_field("incivility", &self.incivility())?;
+        st.serialize_field("attributes", &Attributes(self))?;
+        st.serialize_field("tone", &self.tone().map(ClassScore))?;
+        if has_other {
+            st.serialize_field("classes", &OtherClasses(self))?;
+        } else {
+            st.skip_field("classes")?;
+        }
+        st.end()
+    }
+}
+
+/// A verdict with the words that drove it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Explanation {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Every token with its contribution to the main head's log-odds,
+    /// strongest push toward the main label first.
+    pub evidence: Vec<Evidence>,
+}
+
+/// One word's contribution to a verdict.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evidence {
+    /// Byte range in the original comment.
+    pub span: Range<usize>,
+    /// The original text of the span.
+    pub text: String,
+    /// Contribution to the main head's log-odds (positive: toward the main
+    /// label, e.g. uncivil).
+    pub weight: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_types_are_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Model>();
+        check::<Moderator>();
+        check::<Verdict>();
+        check::<Explanation>();
+    }
+}

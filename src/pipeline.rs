@@ -1,0 +1,110 @@
+//! The stages wired together: normalize -> tokenize -> features.
+//!
+//! A [`Pipeline`] is built from a [`PipelineConfig`], which every model file
+//! carries, so a model is always scored with the normalization and features
+//! it was trained with.
+
+use crate::features::{FeatureConfig, SparseVec, Vectorizer};
+use crate::normalize::{Normalized, Normalizer, NormalizerConfig};
+use crate::tokenize::{Token, Tokenizer};
+use serde::{Deserialize, Serialize};
+
+/// The configuration of every stage before the model.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PipelineConfig {
+    /// Normalization steps.
+    pub normalizer: NormalizerConfig,
+    /// Feature extraction settings.
+    pub features: FeatureConfig,
+}
+
+/// Normalizer, tokenizer and vectorizer, configured once and shared.
+///
+/// # Examples
+///
+/// ```
+/// use civility::{Pipeline, PipelineConfig};
+///
+/// let pipeline = Pipeline::new(PipelineConfig::default())?;
+/// let features = pipeline.vectorize("Thanks for the thoughtful reporting.");
+/// assert!(!features.is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    config: PipelineConfig,
+    normalizer: Normalizer,
+    tokenizer: Tokenizer,
+    vectorizer: Vectorizer,
+}
+
+/// Reusable buffers for one thread's scoring calls.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    pub(crate) tokens: Vec<Token>,
+    pub(crate) pairs: Vec<(u32, f32)>,
+    pub(crate) features: SparseVec,
+}
+
+/// A comment after the first two stages, kept for explanations.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    /// The normalized text with its map to the original.
+    pub normalized: Normalized,
+    /// The tokens, with byte ranges in the normalized and original text.
+    pub tokens: Vec<Token>,
+}
+
+impl Pipeline {
+    /// Builds the stages.
+    ///
+    /// # Errors
+    ///
+    /// Returns a message naming a feature setting outside its range.
+    pub fn new(config: PipelineConfig) -> Result<Self, String> {
+        Ok(Pipeline {
+            normalizer: Normalizer::new(config.normalizer.clone()),
+            tokenizer: Tokenizer,
+            vectorizer: Vectorizer::new(config.features.clone())?,
+            config,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &PipelineConfig {
+        &self.config
+    }
+
+    /// The feature stage.
+    pub fn vectorizer(&self) -> &Vectorizer {
+        &self.vectorizer
+    }
+
+    /// Normalizes and tokenizes a comment.
+    pub fn analyze(&self, text: &str) -> Analysis {
+        let normalized = self.normalizer.normalize(text);
+        let tokens = self.tokenizer.tokenize(&normalized);
+        Analysis { normalized, tokens }
+    }
+
+    /// Runs all three stages, leaving the features in `scratch.features`.
+    pub(crate) fn vectorize_into(&self, text: &str, scratch: &mut Scratch) {
+        let normalized = self.normalizer.normalize(text);
+        self.tokenizer.tokenize_into(&normalized, &mut scratch.tokens);
+        self.vectorizer.transform_into(
+            &normalized,
+            text,
+            &scratch.tokens,
+            &mut scratch.pairs,
+            &mut scratch.features,
+        );
+    }
+
+    /// Runs all three stages and returns the sparse feature vector.
+    pub fn vectorize(&self, text: &str) -> SparseVec {
+        let mut scratch = Scratch::default();
+        self.vectorize_into(text, &mut scratch);
+        scratch.features
+    }
+}

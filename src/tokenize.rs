@@ -1,0 +1,220 @@
+//! Stage 2 of the pipeline: split normalized text into tokens.
+//!
+//! Word boundaries come from Unicode's word segmentation (UAX #29, via
+//! `unicode-segmentation`). URLs, @mentions, numbers and emoji are token
+//! kinds of their own, because they carry signal ("@someone you idiot") and
+//! should not be shredded into meaningless pieces. Every token knows both its
+//! range in the normalized text and the byte range of the original comment it
+//! came from, so a verdict can point at the words that drove it.
+
+use crate::normalize::Normalized;
+use std::ops::Range;
+use unicode_segmentation::UnicodeSegmentation;
+
+/// What a token is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TokenKind {
+    /// A word: letters, possibly with digits, apostrophes or marks.
+    Word,
+    /// A number such as `42`, `3.5` or `1,000`.
+    Number,
+    /// A web address (`https://…`, `www.…`).
+    Url,
+    /// A reply to a user: `@name`.
+    Mention,
+    /// An emoji or pictograph, including ZWJ sequences.
+    Emoji,
+    /// Punctuation that carries tone: `!` and `?`.
+    Punct,
+}
+
+/// One token of a comment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    /// What the token is.
+    pub kind: TokenKind,
+    /// Byte range in the normalized text.
+    pub norm: Range<usize>,
+    /// Byte range in the original comment.
+    pub span: Range<usize>,
+}
+
+/// The tokenization stage.
+///
+/// # Examples
+///
+/// ```
+/// use civility::{Normalizer, Tokenizer, TokenKind};
+///
+/// let text = "@Sam read https://example.com, it's 100% true 👍";
+/// let normalized = Normalizer::default().normalize(text);
+/// let tokens = Tokenizer::default().tokenize(&normalized);
+/// let kinds: Vec<TokenKind> = tokens.iter().map(|t| t.kind).collect();
+/// assert_eq!(kinds, [
+///     TokenKind::Mention, TokenKind::Word, TokenKind::Url, TokenKind::Word,
+///     TokenKind::Number, TokenKind::Word, TokenKind::Emoji,
+/// ]);
+/// assert_eq!(&text[tokens[0].span.clone()], "@Sam");
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tokenizer;
+
+impl Tokenizer {
+    /// Tokenizes normalized text into `out` (cleared first), so a caller
+    /// scoring many comments can reuse one buffer.
+    pub fn tokenize_into(&self, normalized: &Normalized, out: &mut Vec<Token>) {
+        out.clear();
+        let text = normalized.as_str();
+        let mut offset = 0;
+        for chunk in text.split(' ') {
+            if !chunk.is_empty() {
+                self.tokenize_chunk(chunk, offset, out);
+            }
+            offset += chunk.len() + 1;
+        }
+        for token in out.iter_mut() {
+            token.span = normalized.original_range(token.norm.clone());
+        }
+    }
+
+    /// Tokenizes normalized text.
+    pub fn tokenize(&self, normalized: &Normalized) -> Vec<Token> {
+        let mut out = Vec::new();
+        self.tokenize_into(normalized, &mut out);
+        out
+    }
+
+    fn tokenize_chunk(&self, chunk: &str, offset: usize, out: &mut Vec<Token>) {
+        // A URL may follow opening punctuation: "(https://…)".
+        let lead = chunk.len() - chunk.trim_start_matches(['(', '[', '<', '"', '\'']).len();
+        if let Some(len) = url_len(&chunk[lead..]) {
+            let (start, end) = (offset + lead, offset + lead + len);
+            out.push(Token {
+                kind: TokenKind::Url,
+                norm: start..end,
+                span: 0..0,
+            });
+            if lead + len < chunk.len() {
+                self.tokenize_words(&chunk[lead + len..], end, out);
+            }
+            return;
+        }
+        self.tokenize_words(chunk, offset, out);
+    }
+
+    fn tokenize_words(&self, chunk: &str, offset: usize, out: &mut Vec<Token>) {
+        let mut pending_at: Option<usize> = None;
+        for (i, segment) in chunk.split_word_bound_indices() {
+            let start = offset + i;
+            let end = start + segment.len();
+            let first = segment.chars().next().unwrap_or(' ');
+            let kind = if segment == "@" {
+                pending_at = Some(start);
+                continue;
+            } else if first.is_numeric() {
+                if segment.chars().any(char::is_alphabetic) {
+                    TokenKind::Word
+                } else {
+                    TokenKind::Number
+                }
+            } else if segment.chars().any(char::is_alphanumeric) {
+                TokenKind::Word
+            } else if is_emoji(first) {
+                TokenKind::Emoji
+            } else if segment == "!" || segment == "?" {
+                TokenKind::Punct
+            } else {
+                pending_at = None;
+                continue;
+            };
+            match pending_at.take() {
+                Some(at) if at + 1 == start && kind == TokenKind::Word => out.push(Token {
+                    kind: TokenKind::Mention,
+                    norm: at..end,
+                    span: 0..0,
+                }),
+                _ => out.push(Token {
+                    kind,
+                    norm: start..end,
+                    span: 0..0,
+                }),
+            }
+        }
+    }
+}
+
+/// The length of a URL at the start of a chunk, without trailing
+/// punctuation, or `None`.
+fn url_len(chunk: &str) -> Option<usize> {
+    let is_url = chunk.starts_with("http://")
+        || chunk.starts_with("https://")
+        || (chunk.starts_with("www.") && chunk.len() > 4);
+    if !is_url {
+        return None;
+    }
+    let trimmed = chunk.trim_end_matches(|c: char| matches!(c, '.' | ',' | ')' | '!' | '?' | ';' | ':' | '"' | '\''));
+    Some(trimmed.len())
+}
+
+/// Emoji and pictographs: the main blocks of `Extended_Pictographic`.
+fn is_emoji(c: char) -> bool {
+    matches!(c as u32,
+        0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0x2300..=0x23FF | 0x2B00..=0x2BFF)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize::Normalizer;
+
+    fn kinds_and_text(input: &str) -> Vec<(TokenKind, String, String)> {
+        let n = Normalizer::default().normalize(input);
+        Tokenizer
+            .tokenize(&n)
+            .into_iter()
+            .map(|t| {
+                (
+                    t.kind,
+                    n.as_str()[t.norm.clone()].to_string(),
+                    input[t.span.clone()].to_string(),
+                )
+            })
+            .collect()
+    }
+
+    macro_rules! t {
+        ($input:expr, [$(($kind:ident, $norm:expr, $orig:expr)),* $(,)?]) => {
+            assert_eq!(
+                kinds_and_text($input),
+                vec![$((TokenKind::$kind, $norm.to_string(), $orig.to_string())),*],
+                "input {:?}", $input
+            );
+        };
+    }
+
+    #[test]
+    fn token_table() {
+        t!("", []);
+        t!("Hello, world!", [(Word, "hello", "Hello"), (Word, "world", "world"), (Punct, "!", "!")]);
+        t!("You're WRONG?!", [(Word, "you're", "You're"), (Word, "wrong", "WRONG"), (Punct, "?", "?"), (Punct, "!", "!")]);
+        t!("@Jen_K you 1d10t", [(Mention, "@jen_k", "@Jen_K"), (Word, "you", "you"), (Word, "idiot", "1d10t")]);
+        t!("see www.example.com.", [(Word, "see", "see"), (Url, "www.example.com", "www.example.com")]);
+        t!("(https://a.b/c?d=1)", [(Url, "https://a.b/c?d=1", "https://a.b/c?d=1")]);
+        t!("3.5 million, 1,000 people", [(Number, "3.5", "3.5"), (Word, "million", "million"), (Number, "1,000", "1,000"), (Word, "people", "people")]);
+        t!("great 👍🏽 news", [(Word, "great", "great"), (Emoji, "👍🏽", "👍🏽"), (Word, "news", "news")]);
+        t!("s t u p i d!", [(Word, "stupid", "s t u p i d"), (Punct, "!", "!")]);
+        t!("a @ b", [(Word, "a", "a"), (Word, "b", "b")]);
+        t!("东京 is big", [(Word, "东", "东"), (Word, "京", "京"), (Word, "is", "is"), (Word, "big", "big")]);
+    }
+
+    #[test]
+    fn spans_are_char_boundaries() {
+        let input = "Ｗow\u{200B}!! ｆ*ck — naïve 🤬🤬 @you";
+        let n = Normalizer::default().normalize(input);
+        for t in Tokenizer.tokenize(&n) {
+            assert!(input.is_char_boundary(t.span.start));
+            assert!(input.is_char_boundary(t.span.end));
+            assert!(t.span.start <= t.span.end);
+        }
+    }
+}
