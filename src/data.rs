@@ -152,6 +152,11 @@ pub struct SourceConfig {
     /// Never train on this source: evaluation only.
     #[serde(default)]
     pub holdout_only: bool,
+    /// Reweight each head's labels within this source to equal total
+    /// weight, so the model cannot learn "this kind of text is uncivil"
+    /// from a corpus that is mostly one class.
+    #[serde(default)]
+    pub balance: bool,
     /// How the source's fields give each head's label.
     #[serde(default)]
     pub heads: BTreeMap<String, LabelRule>,
@@ -242,7 +247,12 @@ impl LabelRule {
             } else if let Some(all) = &self.all_in {
                 !items.is_empty() && items.iter().all(|i| all.contains(i))
             } else if let Some(nonempty) = self.nonempty {
-                items.is_empty() != nonempty
+                let empty = match v {
+                    Value::Array(a) => a.is_empty(),
+                    Value::String(s) => s.is_empty(),
+                    _ => false,
+                };
+                empty != nonempty
             } else if let Some(min) = self.at_least {
                 v.as_f64()? >= min
             } else {
@@ -329,6 +339,7 @@ impl TrainingConfig {
                 weight: 1.0,
                 max_rows: None,
                 holdout_only: false,
+                balance: false,
                 heads: heads
                     .iter()
                     .map(|h| {
@@ -639,7 +650,6 @@ impl Dataset {
                 Ok(())
             };
             read_rows(source, options.skip_invalid, &mut report, &mut on_row)?;
-            drop(on_row);
             if let Some(cap) = cap {
                 // Keep a fixed subset: the `cap` rows with the smallest
                 // hashes (independent of the split, which uses `unit`).
@@ -728,7 +738,15 @@ impl Dataset {
 /// configuration does not say: a label that names the problem, else the
 /// second in sorted order.
 fn guess_positive(labels: &[String]) -> usize {
-    const NAMES: &[&str] = &["uncivil", "toxic", "true", "yes", "1", "positive", "offensive"];
+    const NAMES: &[&str] = &[
+        "uncivil",
+        "toxic",
+        "true",
+        "yes",
+        "1",
+        "positive",
+        "offensive",
+    ];
     labels
         .iter()
         .position(|l| NAMES.contains(&l.to_lowercase().as_str()))
@@ -751,12 +769,12 @@ fn read_rows(
 ) -> Result<()> {
     let path = &source.path;
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let format = source.format.unwrap_or_else(|| {
-        match path.extension().and_then(|e| e.to_str()) {
+    let format = source
+        .format
+        .unwrap_or_else(|| match path.extension().and_then(|e| e.to_str()) {
             Some(e) if e.eq_ignore_ascii_case("csv") => Format::Csv,
             _ => Format::Jsonl,
-        }
-    });
+        });
     // A malformed row stops reading with its file and line, or with
     // `skip_invalid` is counted and skipped.
     let mut handle = |line: u64, row: Result<Value>, report: &mut SourceReport| -> Result<()> {
@@ -818,7 +836,10 @@ fn read_rows(
                     }
                     Err(e) => {
                         let line = e.position().map_or(0, |p| p.line());
-                        (line, Err(data_error(path, line, format!("invalid CSV: {e}"))))
+                        (
+                            line,
+                            Err(data_error(path, line, format!("invalid CSV: {e}"))),
+                        )
                     }
                 };
                 handle(line, row, report)?;
@@ -848,16 +869,23 @@ mod tests {
             rule("field = 'class'\nmap = { neither = 'civil' }").label(&row),
             Some("civil".into())
         );
-        assert_eq!(rule("field = 'class'\nmap = { hate = 'x' }").label(&row), None);
+        assert_eq!(
+            rule("field = 'class'\nmap = { hate = 'x' }").label(&row),
+            None
+        );
         assert_eq!(
             rule("field = 'types'\ncontains = 'Insult'\nthen = 'true'\nelse = 'false'").label(&row),
             Some("true".into())
         );
         assert_eq!(
-            rule("field = 'types'\ncontains = 'Profane'\nthen = 'true'\nelse = 'false'").label(&row),
+            rule("field = 'types'\ncontains = 'Profane'\nthen = 'true'\nelse = 'false'")
+                .label(&row),
             Some("false".into())
         );
-        assert_eq!(rule("field = 'ekman'\nsingle = true").label(&row), Some("joy".into()));
+        assert_eq!(
+            rule("field = 'ekman'\nsingle = true").label(&row),
+            Some("joy".into())
+        );
         assert_eq!(rule("field = 'types'\nsingle = true").label(&row), None);
         assert_eq!(
             rule("field = 'sent'\nall_in = ['positive', 'neutral']\nthen = 'civil'").label(&row),
@@ -868,6 +896,16 @@ mod tests {
             Some("true".into())
         );
         assert_eq!(rule("field = 'missing'").label(&row), None);
+        let spans = json!({"spans": [[0, 4]], "none": []});
+        let nonempty = "nonempty = true\nthen = 'uncivil'\nelse = 'civil'";
+        assert_eq!(
+            rule(&format!("field = 'spans'\n{nonempty}")).label(&spans),
+            Some("uncivil".into())
+        );
+        assert_eq!(
+            rule(&format!("field = 'none'\n{nonempty}")).label(&spans),
+            Some("civil".into())
+        );
     }
 
     #[test]

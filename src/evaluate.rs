@@ -102,7 +102,12 @@ pub struct Evaluation {
 
 /// Scores the chosen comments of `data` with `moderator` on `threads`
 /// threads (0 = all cores) and measures every head.
-pub fn evaluate(moderator: &Moderator, data: &Dataset, subset: Subset, threads: usize) -> Evaluation {
+pub fn evaluate(
+    moderator: &Moderator,
+    data: &Dataset,
+    subset: Subset,
+    threads: usize,
+) -> Evaluation {
     let examples: Vec<_> = data
         .examples
         .iter()

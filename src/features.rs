@@ -28,6 +28,17 @@ pub enum TermFrequency {
     Log,
 }
 
+/// How a comment's feature vector is scaled after `tf`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Norm {
+    /// No scaling.
+    None,
+    /// Unit Euclidean length (Rennie et al. 2003): a long comment counts
+    /// as much as a short one, in training and in scoring.
+    L2,
+}
+
 /// Feature extraction settings, stored in every model file.
 ///
 /// | field | default | purpose | range |
@@ -39,6 +50,7 @@ pub enum TermFrequency {
 /// | `char_weight` | 0.3 | weight of one character n-gram relative to a word | > 0 |
 /// | `tf` | `binary` | how repeats inside one comment count | |
 /// | `shape` | `true` | emit shape features (capitals, mentions, links) | |
+/// | `norm` | `none` | scale each comment's vector to unit length (`l2`) | |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FeatureConfig {
@@ -56,6 +68,8 @@ pub struct FeatureConfig {
     pub tf: TermFrequency,
     /// Emit shape features.
     pub shape: bool,
+    /// Length normalization.
+    pub norm: Norm,
 }
 
 impl Default for FeatureConfig {
@@ -68,6 +82,7 @@ impl Default for FeatureConfig {
             char_weight: 0.3,
             tf: TermFrequency::Binary,
             shape: true,
+            norm: Norm::None,
         }
     }
 }
@@ -94,7 +109,10 @@ impl FeatureConfig {
             ));
         }
         if self.char_max > 8 {
-            return Err(format!("char_max must be at most 8, but is {}", self.char_max));
+            return Err(format!(
+                "char_max must be at most 8, but is {}",
+                self.char_max
+            ));
         }
         if !(self.char_weight.is_finite() && self.char_weight > 0.0) {
             return Err(format!(
@@ -128,7 +146,10 @@ impl SparseVec {
 
     /// Iterates over `(index, value)` pairs.
     pub fn iter(&self) -> impl Iterator<Item = (u32, f32)> + '_ {
-        self.indices.iter().copied().zip(self.values.iter().copied())
+        self.indices
+            .iter()
+            .copied()
+            .zip(self.values.iter().copied())
     }
 }
 
@@ -204,9 +225,7 @@ impl Vectorizer {
         for (ti, token) in tokens.iter().enumerate() {
             let norm = text.get(token.norm.clone()).unwrap_or("");
             let h = match token.kind {
-                TokenKind::Word | TokenKind::Emoji | TokenKind::Punct => {
-                    hash_str(SEED_WORD, norm)
-                }
+                TokenKind::Word | TokenKind::Emoji | TokenKind::Punct => hash_str(SEED_WORD, norm),
                 TokenKind::Number => hash_str(SEED_WORD, "\u{1}number"),
                 TokenKind::Url => hash_str(SEED_WORD, "\u{1}url"),
                 TokenKind::Mention => hash_str(SEED_WORD, "\u{1}mention"),
@@ -312,10 +331,21 @@ impl Vectorizer {
                 TermFrequency::Log => sum.ln_1p(),
             });
         }
+        if self.config.norm == Norm::L2 {
+            let len = out.values.iter().map(|v| v * v).sum::<f32>().sqrt();
+            if len > 0.0 {
+                out.values.iter_mut().for_each(|v| *v /= len);
+            }
+        }
     }
 
     /// Builds the merged sparse vector.
-    pub fn transform(&self, normalized: &Normalized, original: &str, tokens: &[Token]) -> SparseVec {
+    pub fn transform(
+        &self,
+        normalized: &Normalized,
+        original: &str,
+        tokens: &[Token],
+    ) -> SparseVec {
         let mut out = SparseVec::default();
         self.transform_into(normalized, original, tokens, &mut Vec::new(), &mut out);
         out
@@ -365,7 +395,9 @@ mod tests {
     fn features(config: FeatureConfig, text: &str) -> SparseVec {
         let n = Normalizer::default().normalize(text);
         let tokens = Tokenizer.tokenize(&n);
-        Vectorizer::new(config).unwrap().transform(&n, text, &tokens)
+        Vectorizer::new(config)
+            .unwrap()
+            .transform(&n, text, &tokens)
     }
 
     fn words_only() -> FeatureConfig {
@@ -411,7 +443,10 @@ mod tests {
     #[test]
     fn obfuscated_and_plain_spellings_share_features() {
         let config = FeatureConfig::default();
-        assert_eq!(features(config.clone(), "You idiot"), features(config, "You 1d10t"));
+        assert_eq!(
+            features(config.clone(), "You idiot"),
+            features(config, "You 1d10t")
+        );
     }
 
     #[test]
@@ -447,10 +482,23 @@ mod tests {
     #[test]
     fn validate_rejects_out_of_range() {
         for bad in [
-            FeatureConfig { buckets_log2: 30, ..FeatureConfig::default() },
-            FeatureConfig { word_ngrams: 0, ..FeatureConfig::default() },
-            FeatureConfig { char_min: 5, char_max: 3, ..FeatureConfig::default() },
-            FeatureConfig { char_weight: f32::NAN, ..FeatureConfig::default() },
+            FeatureConfig {
+                buckets_log2: 30,
+                ..FeatureConfig::default()
+            },
+            FeatureConfig {
+                word_ngrams: 0,
+                ..FeatureConfig::default()
+            },
+            FeatureConfig {
+                char_min: 5,
+                char_max: 3,
+                ..FeatureConfig::default()
+            },
+            FeatureConfig {
+                char_weight: f32::NAN,
+                ..FeatureConfig::default()
+            },
         ] {
             assert!(Vectorizer::new(bad).is_err());
         }

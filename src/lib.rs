@@ -62,9 +62,11 @@ pub mod data;
 pub mod evaluate;
 
 pub use error::{Error, Result};
-pub use features::{FeatureConfig, SparseVec, TermFrequency, Vectorizer};
+pub use features::{FeatureConfig, Norm, SparseVec, TermFrequency, Vectorizer};
 pub use model::calibration::{Calibration, Temperature};
-pub use model::naive_bayes::{Head, NaiveBayesModel, NaiveBayesParams, NaiveBayesValidParams, Variant};
+pub use model::naive_bayes::{
+    Head, NaiveBayesModel, NaiveBayesParams, NaiveBayesValidParams, Variant,
+};
 pub use model::train;
 pub use model::{
     Evidence, Explanation, HeadScore, Model, Moderator, Verdict, FORMAT_VERSION,

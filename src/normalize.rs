@@ -92,9 +92,12 @@ impl Normalized {
         let end = range.end.min(self.text.len());
         let start = range.start.min(end);
         if start == end {
-            let at = self.starts.get(start).copied().unwrap_or_else(|| {
-                self.ends.last().copied().unwrap_or(0)
-            }) as usize;
+            let at = self
+                .starts
+                .get(start)
+                .copied()
+                .unwrap_or_else(|| self.ends.last().copied().unwrap_or(0))
+                as usize;
             return at..at;
         }
         self.starts[start] as usize..self.ends[end - 1] as usize
@@ -178,10 +181,11 @@ impl Normalizer {
     /// Character-level folding: NFKC, diacritics, case.
     fn fold_char(&self, c: char, start: u32, end: u32, word: &mut Vec<Ch>) {
         let emit = |d: char, word: &mut Vec<Ch>| {
-            if self.config.strip_diacritics && is_combining_mark(d) {
-                if word.last().is_some_and(|p| p.c.is_ascii_alphabetic()) {
-                    return;
-                }
+            if self.config.strip_diacritics
+                && is_combining_mark(d)
+                && word.last().is_some_and(|p| p.c.is_ascii_alphabetic())
+            {
+                return;
             }
             if self.config.lowercase {
                 for l in d.to_lowercase() {
@@ -464,9 +468,8 @@ fn fold_confusables(core: &mut [Ch]) {
 
 /// URLs and e-mail addresses are kept as written (only case-folded).
 fn is_url_like(word: &[Ch]) -> bool {
-    let starts_with = |p: &str| {
-        word.len() >= p.len() && word.iter().zip(p.chars()).all(|(ch, c)| ch.c == c)
-    };
+    let starts_with =
+        |p: &str| word.len() >= p.len() && word.iter().zip(p.chars()).all(|(ch, c)| ch.c == c);
     if starts_with("http://") || starts_with("https://") || starts_with("www.") {
         return true;
     }
@@ -496,7 +499,10 @@ fn core_bounds(word: &[Ch]) -> (usize, usize) {
 }
 
 fn is_separator(c: char) -> bool {
-    matches!(c, '.' | '-' | '_' | '~' | '+' | '·' | '•' | '|' | '/' | '\\' | ',')
+    matches!(
+        c,
+        '.' | '-' | '_' | '~' | '+' | '·' | '•' | '|' | '/' | '\\' | ','
+    )
 }
 
 fn is_mask(c: char) -> bool {
@@ -673,9 +679,10 @@ const LEXICON: &[&str] = &[
 ];
 
 fn lexicon_word(chars: &[Ch]) -> Option<&'static str> {
-    LEXICON.iter().copied().find(|w| {
-        w.len() == chars.len() && w.chars().zip(chars).all(|(a, ch)| a == ch.c)
-    })
+    LEXICON
+        .iter()
+        .copied()
+        .find(|w| w.len() == chars.len() && w.chars().zip(chars).all(|(a, ch)| a == ch.c))
 }
 
 /// Words people most often mask, tried first: "f***" is "fuck", not "fool".
@@ -695,15 +702,11 @@ fn unmask(core: &[Ch]) -> Option<&'static str> {
     }
     let fits = |w: &&str| {
         w.len() == core.len()
-            && w.chars().zip(core).all(|(a, ch)| {
-                a == ch.c || is_mask(ch.c) || leet_letter(ch.c) == Some(a)
-            })
+            && w.chars()
+                .zip(core)
+                .all(|(a, ch)| a == ch.c || is_mask(ch.c) || leet_letter(ch.c) == Some(a))
     };
-    MASK_FIRST
-        .iter()
-        .chain(LEXICON)
-        .copied()
-        .find(fits)
+    MASK_FIRST.iter().chain(LEXICON).copied().find(fits)
 }
 
 /// A lexicon word with the same sequence of letters as `core` but other run
@@ -809,10 +812,7 @@ mod tests {
         let idiot = n.as_str().find("idiot").unwrap();
         assert_eq!(&input[n.original_range(idiot..idiot + 5)], "1d10t");
         let stupid = n.as_str().find("stupid").unwrap();
-        assert_eq!(
-            &input[n.original_range(stupid..stupid + 6)],
-            "s t u p i d"
-        );
+        assert_eq!(&input[n.original_range(stupid..stupid + 6)], "s t u p i d");
         for i in 0..n.as_str().len() {
             let r = n.original_range(i..i + 1);
             assert!(input.is_char_boundary(r.start) && input.is_char_boundary(r.end));
@@ -828,6 +828,9 @@ mod tests {
             max_repeat: 0,
             ..NormalizerConfig::default()
         });
-        assert_eq!(n.normalize("1d10t f*ck s t u p i d").as_str(), "1d10t f*ck s t u p i d");
+        assert_eq!(
+            n.normalize("1d10t f*ck s t u p i d").as_str(),
+            "1d10t f*ck s t u p i d"
+        );
     }
 }

@@ -91,7 +91,8 @@ impl Pipeline {
     /// Runs all three stages, leaving the features in `scratch.features`.
     pub(crate) fn vectorize_into(&self, text: &str, scratch: &mut Scratch) {
         let normalized = self.normalizer.normalize(text);
-        self.tokenizer.tokenize_into(&normalized, &mut scratch.tokens);
+        self.tokenizer
+            .tokenize_into(&normalized, &mut scratch.tokens);
         self.vectorizer.transform_into(
             &normalized,
             text,

@@ -100,7 +100,9 @@ impl Policy {
     /// See [`Policy::new`].
     pub fn validate(&self) -> Result<()> {
         if self.rules.is_empty() {
-            return Err(Error::InvalidSetting("a policy needs at least one rule".into()));
+            return Err(Error::InvalidSetting(
+                "a policy needs at least one rule".into(),
+            ));
         }
         for r in &self.rules {
             for t in [r.review, r.reject].into_iter().flatten() {

@@ -152,7 +152,7 @@ fn url_len(chunk: &str) -> Option<usize> {
     if !is_url {
         return None;
     }
-    let trimmed = chunk.trim_end_matches(|c: char| matches!(c, '.' | ',' | ')' | '!' | '?' | ';' | ':' | '"' | '\''));
+    let trimmed = chunk.trim_end_matches(['.', ',', ')', '!', '?', ';', ':', '"', '\'']);
     Some(trimmed.len())
 }
 
@@ -195,16 +195,73 @@ mod tests {
     #[test]
     fn token_table() {
         t!("", []);
-        t!("Hello, world!", [(Word, "hello", "Hello"), (Word, "world", "world"), (Punct, "!", "!")]);
-        t!("You're WRONG?!", [(Word, "you're", "You're"), (Word, "wrong", "WRONG"), (Punct, "?", "?"), (Punct, "!", "!")]);
-        t!("@Jen_K you 1d10t", [(Mention, "@jen_k", "@Jen_K"), (Word, "you", "you"), (Word, "idiot", "1d10t")]);
-        t!("see www.example.com.", [(Word, "see", "see"), (Url, "www.example.com", "www.example.com")]);
-        t!("(https://a.b/c?d=1)", [(Url, "https://a.b/c?d=1", "https://a.b/c?d=1")]);
-        t!("3.5 million, 1,000 people", [(Number, "3.5", "3.5"), (Word, "million", "million"), (Number, "1,000", "1,000"), (Word, "people", "people")]);
-        t!("great 👍🏽 news", [(Word, "great", "great"), (Emoji, "👍🏽", "👍🏽"), (Word, "news", "news")]);
-        t!("s t u p i d!", [(Word, "stupid", "s t u p i d"), (Punct, "!", "!")]);
+        t!(
+            "Hello, world!",
+            [
+                (Word, "hello", "Hello"),
+                (Word, "world", "world"),
+                (Punct, "!", "!")
+            ]
+        );
+        t!(
+            "You're WRONG?!",
+            [
+                (Word, "you're", "You're"),
+                (Word, "wrong", "WRONG"),
+                (Punct, "?", "?"),
+                (Punct, "!", "!")
+            ]
+        );
+        t!(
+            "@Jen_K you 1d10t",
+            [
+                (Mention, "@jen_k", "@Jen_K"),
+                (Word, "you", "you"),
+                (Word, "idiot", "1d10t")
+            ]
+        );
+        t!(
+            "see www.example.com.",
+            [
+                (Word, "see", "see"),
+                (Url, "www.example.com", "www.example.com")
+            ]
+        );
+        t!(
+            "(https://a.b/c?d=1)",
+            [(Url, "https://a.b/c?d=1", "https://a.b/c?d=1")]
+        );
+        t!(
+            "3.5 million, 1,000 people",
+            [
+                (Number, "3.5", "3.5"),
+                (Word, "million", "million"),
+                (Number, "1,000", "1,000"),
+                (Word, "people", "people")
+            ]
+        );
+        t!(
+            "great 👍🏽 news",
+            [
+                (Word, "great", "great"),
+                (Emoji, "👍🏽", "👍🏽"),
+                (Word, "news", "news")
+            ]
+        );
+        t!(
+            "s t u p i d!",
+            [(Word, "stupid", "s t u p i d"), (Punct, "!", "!")]
+        );
         t!("a @ b", [(Word, "a", "a"), (Word, "b", "b")]);
-        t!("东京 is big", [(Word, "东", "东"), (Word, "京", "京"), (Word, "is", "is"), (Word, "big", "big")]);
+        t!(
+            "东京 is big",
+            [
+                (Word, "东", "东"),
+                (Word, "京", "京"),
+                (Word, "is", "is"),
+                (Word, "big", "big")
+            ]
+        );
     }
 
     #[test]

@@ -78,7 +78,11 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
         .set_thresholds(args.review, args.reject)
         .map_err(|e| super::BadInput(e.to_string()))?;
     let heads = if args.head.is_empty() && args.config.is_none() {
-        moderator.model().heads().map(|h| h.name().to_string()).collect()
+        moderator
+            .model()
+            .heads()
+            .map(|h| h.name().to_string())
+            .collect()
     } else {
         args.head.clone()
     };
@@ -129,7 +133,10 @@ fn print_evaluation(e: &Evaluation) {
                 b.threshold, b.precision, b.recall, b.f1
             );
             let c = &b.confusion;
-            println!("  confusion: TP {}  FP {}  FN {}  TN {}", c.tp, c.fp, c.fn_, c.tn);
+            println!(
+                "  confusion: TP {}  FP {}  FN {}  TN {}",
+                c.tp, c.fp, c.fn_, c.tn
+            );
         }
         if let Some(m) = &h.multiclass {
             println!(

@@ -53,7 +53,10 @@ pub fn run(args: ScoreArgs) -> Result<ExitCode> {
         return score_jsonl(&moderator, stdin.lock(), &mut stdout.lock(), args.threads);
     }
     let mut bytes = Vec::new();
-    stdin.lock().read_to_end(&mut bytes).context("cannot read stdin")?;
+    stdin
+        .lock()
+        .read_to_end(&mut bytes)
+        .context("cannot read stdin")?;
     let text = std::str::from_utf8(&bytes).map_err(|e| {
         BadInput(format!(
             "stdin is not valid UTF-8: invalid byte at offset {}",
@@ -103,8 +106,7 @@ fn print_verdict(out: &mut impl Write, v: &Verdict) -> Result<()> {
     }
     if let Some(tone) = v.tone() {
         let (label, p) = tone.top();
-        let mut others: Vec<(&String, &f64)> =
-            tone.labels.iter().zip(tone.probabilities).collect();
+        let mut others: Vec<(&String, &f64)> = tone.labels.iter().zip(tone.probabilities).collect();
         others.sort_by(|a, b| b.1.total_cmp(a.1));
         let rest: Vec<String> = others
             .iter()
@@ -112,7 +114,11 @@ fn print_verdict(out: &mut impl Write, v: &Verdict) -> Result<()> {
             .take(2)
             .map(|(l, p)| format!("{l} {p:.2}"))
             .collect();
-        writeln!(out, "tone:       {label} ({p:.2}; then {})", rest.join(", "))?;
+        writeln!(
+            out,
+            "tone:       {label} ({p:.2}; then {})",
+            rest.join(", ")
+        )?;
     }
     Ok(())
 }
@@ -198,7 +204,9 @@ fn score_jsonl(
         let mut eof = false;
         while batch.len() < BATCH {
             buf.clear();
-            let n = input.read_until(b'\n', &mut buf).context("cannot read stdin")?;
+            let n = input
+                .read_until(b'\n', &mut buf)
+                .context("cannot read stdin")?;
             if n == 0 {
                 eof = true;
                 break;

@@ -113,7 +113,9 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
 }
 
 fn print_report(report: &TrainReport) {
-    eprintln!("source                     rows     kept  holdout  dupes  unlabelled  invalid  capped");
+    eprintln!(
+        "source                     rows     kept  holdout  dupes  unlabelled  invalid  capped"
+    );
     for s in &report.sources {
         eprintln!(
             "{:<22} {:>8} {:>8} {:>8} {:>6} {:>11} {:>8} {:>7}",

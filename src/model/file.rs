@@ -130,19 +130,20 @@ pub(crate) fn save(model: &Model, path: &Path) -> Result<()> {
         name.to_string_lossy(),
         std::process::id()
     ));
+    // Errors name the file the caller asked for, not the temporary file.
     let result = (|| {
-        let file = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        let file = std::fs::File::create(&tmp)?;
         let mut w = std::io::BufWriter::new(file);
-        write(model, &mut w).map_err(|e| match e {
-            Error::Read(io) => Error::io(&tmp, io),
-            other => other,
-        })?;
-        let file = w
-            .into_inner()
-            .map_err(|e| Error::io(&tmp, e.into_error()))?;
-        file.sync_all().map_err(|e| Error::io(&tmp, e))?;
-        std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
-    })();
+        write(model, &mut w)?;
+        let file = w.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        Ok(())
+    })()
+    .map_err(|e| match e {
+        Error::Read(io) => Error::io(path, io),
+        other => other,
+    });
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
@@ -210,7 +211,9 @@ pub(crate) fn read(mut r: impl Read) -> Result<Model> {
     }
     let mut extra = [0u8; 1];
     if read_up_to(&mut r, &mut extra)? != 0 {
-        return Err(Error::Damaged("unexpected bytes after the end of the model".into()));
+        return Err(Error::Damaged(
+            "unexpected bytes after the end of the model".into(),
+        ));
     }
     let mut hasher = crc32fast::Hasher::new();
     hasher.update(&header);
@@ -231,7 +234,12 @@ fn build(header: Header, payload: &[u8]) -> Result<Model> {
     let expected: usize = header
         .heads
         .iter()
-        .map(|h| h.labels.len().saturating_mul(h.n_features).saturating_mul(4))
+        .map(|h| {
+            h.labels
+                .len()
+                .saturating_mul(h.n_features)
+                .saturating_mul(4)
+        })
         .fold(0usize, |a, b| a.saturating_add(b));
     if expected != payload.len() {
         return Err(damaged(format!(
@@ -255,9 +263,14 @@ fn build(header: Header, payload: &[u8]) -> Result<Model> {
             )));
         }
         if h.class_weights.len() != h.labels.len()
-            || h.class_weights.iter().any(|w| !(w.is_finite() && *w >= 0.0))
+            || h.class_weights
+                .iter()
+                .any(|w| !(w.is_finite() && *w >= 0.0))
         {
-            return Err(damaged(format!("head {:?} has invalid class weights", h.name)));
+            return Err(damaged(format!(
+                "head {:?} has invalid class weights",
+                h.name
+            )));
         }
         let mut head = Head::new(h.name, h.labels, h.variant, h.alpha, h.n_features)
             .map_err(|e| damaged(e.to_string()))?;
@@ -278,9 +291,12 @@ fn build(header: Header, payload: &[u8]) -> Result<Model> {
         }
         head.class_weights = h.class_weights;
         let positive = match h.positive {
-            Some(p) => Some(head.labels.iter().position(|l| *l == p).ok_or_else(|| {
-                damaged(format!("head {:?} has no label {p:?}", head.name))
-            })?),
+            Some(p) => Some(
+                head.labels
+                    .iter()
+                    .position(|l| *l == p)
+                    .ok_or_else(|| damaged(format!("head {:?} has no label {p:?}", head.name)))?,
+            ),
             None => None,
         };
         if let Some(c) = &h.calibration {
@@ -289,7 +305,10 @@ fn build(header: Header, payload: &[u8]) -> Result<Model> {
         }
         if let Some(t) = &h.temperature {
             if !(t.t.is_finite() && t.t > 0.0) {
-                return Err(damaged(format!("head {:?} has an invalid temperature", head.name)));
+                return Err(damaged(format!(
+                    "head {:?} has an invalid temperature",
+                    head.name
+                )));
             }
         }
         heads.push(HeadState {

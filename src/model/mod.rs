@@ -150,7 +150,9 @@ impl Model {
     /// Checks that the policy refers to heads and labels the model has.
     pub(crate) fn check(&self) -> Result<()> {
         if self.heads.is_empty() {
-            return Err(Error::InvalidSetting("a model needs at least one head".into()));
+            return Err(Error::InvalidSetting(
+                "a model needs at least one head".into(),
+            ));
         }
         self.policy.validate()?;
         for rule in &self.policy.rules {
@@ -159,7 +161,10 @@ impl Model {
                 .iter()
                 .find(|h| h.head.name == rule.head)
                 .ok_or_else(|| {
-                    Error::InvalidSetting(format!("the policy names a missing head {:?}", rule.head))
+                    Error::InvalidSetting(format!(
+                        "the policy names a missing head {:?}",
+                        rule.head
+                    ))
                 })?;
             if !head.head.labels.contains(&rule.label) {
                 return Err(Error::InvalidSetting(format!(
@@ -283,7 +288,8 @@ impl Moderator {
                     info.bias = w.bias.clone();
                     for c in 0..info.labels.len() {
                         for f in 0..n_features {
-                            table[f * stride + info.column + c] = w.weights[c * n_features + f] as f32;
+                            table[f * stride + info.column + c] =
+                                w.weights[c * n_features + f] as f32;
                         }
                     }
                 }
@@ -664,7 +670,11 @@ struct OtherClasses<'a>(&'a Verdict);
 impl Serialize for OtherClasses<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;
-        for h in self.0.heads().filter(|h| h.positive.is_none() && h.name != "tone") {
+        for h in self
+            .0
+            .heads()
+            .filter(|h| h.positive.is_none() && h.name != "tone")
+        {
             map.serialize_entry(h.name, &ClassScore(h))?;
         }
         map.end()

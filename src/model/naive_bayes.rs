@@ -161,7 +161,12 @@ impl Head {
         let v = self.n_features;
         let alpha = self.alpha;
         let totals: Vec<f64> = (0..k)
-            .map(|c| self.counts[c * v..(c + 1) * v].iter().map(|&x| f64::from(x)).sum())
+            .map(|c| {
+                self.counts[c * v..(c + 1) * v]
+                    .iter()
+                    .map(|&x| f64::from(x))
+                    .sum()
+            })
             .collect();
         let mut weights = vec![0.0f64; k * v];
         let bias;
@@ -171,7 +176,13 @@ impl Head {
                 bias = self
                     .class_weights
                     .iter()
-                    .map(|&w| if n > 0.0 && w > 0.0 { (w / n).ln() } else { (1.0 / k as f64).ln() })
+                    .map(|&w| {
+                        if n > 0.0 && w > 0.0 {
+                            (w / n).ln()
+                        } else {
+                            (1.0 / k as f64).ln()
+                        }
+                    })
                     .collect();
                 for c in 0..k {
                     let denom = (totals[c] + alpha * v as f64).ln();
@@ -472,9 +483,19 @@ mod tests {
 
     #[test]
     fn merge_subtracts_a_fold() {
-        let mut a = Head::new("h", vec!["x".into(), "y".into()], Variant::Multinomial, 1.0, 4).unwrap();
+        let mut a = Head::new(
+            "h",
+            vec!["x".into(), "y".into()],
+            Variant::Multinomial,
+            1.0,
+            4,
+        )
+        .unwrap();
         let mut b = a.clone();
-        let v = SparseVec { indices: vec![1, 3], values: vec![2.0, 1.0] };
+        let v = SparseVec {
+            indices: vec![1, 3],
+            values: vec![2.0, 1.0],
+        };
         a.add(&v, 0, 1.0);
         a.add(&v, 1, 1.0);
         b.add(&v, 1, 1.0);

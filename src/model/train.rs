@@ -37,21 +37,16 @@ use crate::pipeline::{Pipeline, Scratch};
 use crate::policy::{Policy, Rule};
 use serde::Serialize;
 
+/// A progress callback: (stage, done, total).
+pub type Progress<'a> = dyn Fn(&str, usize, usize) + Sync + 'a;
+
 /// How training runs.
+#[derive(Default)]
 pub struct TrainOptions<'a> {
     /// Worker threads for feature extraction (0 = all cores).
     pub threads: usize,
     /// Called with (stage, done, total) as training progresses.
-    pub progress: Option<&'a (dyn Fn(&str, usize, usize) + Sync)>,
-}
-
-impl Default for TrainOptions<'_> {
-    fn default() -> Self {
-        TrainOptions {
-            threads: 0,
-            progress: None,
-        }
-    }
+    pub progress: Option<&'a Progress<'a>>,
 }
 
 /// What training did, per head.
@@ -104,7 +99,9 @@ pub fn train(
         .filter(|e| e.part == Part::Train)
         .collect();
     if train.is_empty() {
-        return Err(Error::NoData("every comment is held out or filtered".into()));
+        return Err(Error::NoData(
+            "every comment is held out or filtered".into(),
+        ));
     }
     let progress = |stage: &str, done: usize, total: usize| {
         if let Some(p) = options.progress {
@@ -122,15 +119,26 @@ pub fn train(
             .heads
             .iter()
             .zip(&data.heads)
-            .map(|(hc, hl)| Head::new(&hc.name, hl.labels.clone(), hc.variant, hc.alpha, n_features))
+            .map(|(hc, hl)| {
+                Head::new(
+                    &hc.name,
+                    hl.labels.clone(),
+                    hc.variant,
+                    hc.alpha,
+                    n_features,
+                )
+            })
             .collect()
     };
-    let mut fold_heads: Vec<Vec<Head>> = (0..folds).map(|_| empty_heads()).collect::<Result<_>>()?;
+    let balance = class_balance(config, data, &train);
+    let mut fold_heads: Vec<Vec<Head>> =
+        (0..folds).map(|_| empty_heads()).collect::<Result<_>>()?;
     for (i, (e, x)) in train.iter().zip(&vectors).enumerate() {
         let f = fold_of(e.hash);
         for (h, label) in e.labels.iter().enumerate() {
             if let Some(c) = label {
-                fold_heads[f][h].add(x, usize::from(*c), e.weight);
+                let c = usize::from(*c);
+                fold_heads[f][h].add(x, c, e.weight * balance[e.source][h][c]);
             }
         }
         if i % 4096 == 0 {
@@ -162,11 +170,11 @@ pub fn train(
     let mut oof: Vec<Vec<(f64, usize, f64)>> = vec![Vec::new(); total.len()];
     let mut oof_logits: Vec<Vec<f64>> = vec![Vec::new(); total.len()];
     if config.calibration.folds >= 2 {
-        for f in 0..folds {
+        for (f, fold) in fold_heads.iter().enumerate() {
             progress("calibrating", f, folds);
             for (h, head) in total.iter().enumerate() {
                 let mut without = head.clone();
-                without.merge(&fold_heads[f][h], -1.0);
+                without.merge(&fold[h], -1.0);
                 let w = without.weights();
                 let k = head.labels.len();
                 let mut jll = vec![0.0; k];
@@ -269,6 +277,54 @@ pub fn train(
     Ok((model, report))
 }
 
+/// Per source, head and label: the factor that gives every label of a
+/// head equal total weight within a source marked `balance` (1 elsewhere).
+fn class_balance(
+    config: &TrainingConfig,
+    data: &Dataset,
+    train: &[&crate::data::Example],
+) -> Vec<Vec<Vec<f32>>> {
+    let mut totals: Vec<Vec<Vec<f64>>> = config
+        .sources
+        .iter()
+        .map(|_| {
+            data.heads
+                .iter()
+                .map(|h| vec![0.0; h.labels.len()])
+                .collect()
+        })
+        .collect();
+    for e in train {
+        for (h, label) in e.labels.iter().enumerate() {
+            if let Some(c) = label {
+                totals[e.source][h][usize::from(*c)] += f64::from(e.weight);
+            }
+        }
+    }
+    totals
+        .iter()
+        .zip(&config.sources)
+        .map(|(heads, source)| {
+            heads
+                .iter()
+                .map(|t| {
+                    let present = t.iter().filter(|&&x| x > 0.0).count();
+                    let sum: f64 = t.iter().sum();
+                    t.iter()
+                        .map(|&x| {
+                            if source.balance && present > 1 && x > 0.0 {
+                                (sum / (present as f64 * x)) as f32
+                            } else {
+                                1.0
+                            }
+                        })
+                        .collect()
+                })
+                .collect()
+        })
+        .collect()
+}
+
 /// Review at P ≥ 0.5 and reject at P ≥ 0.9 on the first binary head.
 fn default_policy(heads: &[HeadState]) -> Result<Policy> {
     let main = heads
@@ -300,7 +356,7 @@ pub(crate) fn vectorize_all(
     pipeline: &Pipeline,
     texts: &[&str],
     threads: usize,
-    progress: &(dyn Fn(&str, usize, usize) + Sync),
+    progress: &Progress<'_>,
 ) -> Vec<SparseVec> {
     let threads = if threads == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())

@@ -1,0 +1,91 @@
+//! Speed of each pipeline stage and of end-to-end scoring, on our own
+//! validation comments and on synthetic comments of fixed lengths.
+//!
+//! Run with `cargo bench`; results are summarized in BENCHMARKS.md.
+
+use civility::{Moderator, Normalizer, Scratch, Tokenizer};
+use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+
+/// The validation comments of `training-data/`, as realistic input.
+fn comments() -> Vec<String> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/training-data/validation.jsonl"
+    );
+    let text = std::fs::read_to_string(path).expect("training-data/validation.jsonl");
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["text"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// A comment of about `len` bytes built from the validation comments.
+fn comment_of_length(all: &[String], len: usize) -> String {
+    let mut s = String::new();
+    for c in all.iter().cycle() {
+        if s.len() >= len {
+            break;
+        }
+        s.push_str(c);
+        s.push(' ');
+    }
+    let mut end = len.min(s.len());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.truncate(end);
+    s
+}
+
+fn stages(c: &mut Criterion) {
+    let all = comments();
+    let moderator = Moderator::embedded().expect("embedded model");
+    let normalizer = Normalizer::default();
+    let mut group = c.benchmark_group("stage");
+    for len in [100usize, 300, 1000, 3000] {
+        let text = comment_of_length(&all, len);
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        group.bench_with_input(BenchmarkId::new("normalize", len), &text, |b, t| {
+            b.iter(|| {
+                let n = normalizer.normalize(black_box(t));
+                assert!(!n.as_str().is_empty());
+                n
+            })
+        });
+        let normalized = normalizer.normalize(&text);
+        group.bench_with_input(BenchmarkId::new("tokenize", len), &normalized, |b, n| {
+            let mut tokens = Vec::new();
+            b.iter(|| {
+                Tokenizer.tokenize_into(black_box(n), &mut tokens);
+                assert!(!tokens.is_empty());
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("score", len), &text, |b, t| {
+            let mut scratch = Scratch::default();
+            b.iter(|| {
+                let v = moderator.score_with(black_box(t), &mut scratch);
+                assert!((0.0..=1.0).contains(&v.incivility()));
+                v
+            })
+        });
+    }
+    group.finish();
+}
+
+fn corpus(c: &mut Criterion) {
+    let all = comments();
+    let moderator = Moderator::embedded().expect("embedded model");
+    let mut group = c.benchmark_group("end_to_end");
+    group.throughput(Throughput::Elements(all.len() as u64));
+    group.bench_function(BenchmarkId::new("score_batch", all.len()), |b| {
+        b.iter(|| {
+            let verdicts = moderator.score_batch(black_box(&all));
+            assert_eq!(verdicts.len(), all.len());
+            verdicts
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, stages, corpus);
+criterion_main!(benches);

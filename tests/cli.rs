@@ -1,0 +1,871 @@
+//! The `civility` binary: output formats, exit codes and error messages.
+//! Every run goes through `util::civility`, which also fails the test if
+//! any output mentions a panic.
+
+use crate::util::{
+    assert_verdict_json, civility, repo_path, small_model_path, small_moderator, temp_files,
+    tiny_bytes, validation_rows, TestEnv,
+};
+use civility::Moderator;
+use serde_json::{json, Value};
+
+const INSULT: &str = "You are a stupid idiot and a moron.";
+const PRAISE: &str = "Thank you for the careful reporting on the council budget.";
+
+fn small() -> String {
+    small_model_path().display().to_string()
+}
+
+/// The line `civility score --jsonl` prints for `id` and `text` with the
+/// small model, built from the library's own serialization.
+fn expected_line(id: &Value, text: &str) -> String {
+    let verdict = serde_json::to_string(&small_moderator().score(text)).unwrap();
+    format!("{{\"id\":{id},{}", &verdict[1..])
+}
+
+/// The first `n` rows of our training comments, as JSON lines.
+fn training_lines(n: usize) -> Vec<String> {
+    std::fs::read_to_string(repo_path("training-data/comments.jsonl"))
+        .unwrap()
+        .lines()
+        .take(n)
+        .map(str::to_string)
+        .collect()
+}
+
+// ---------------------------------------------------------------- score
+
+#[test]
+fn score_human_output_with_embedded_model() {
+    let out = civility(&["score"], INSULT.as_bytes());
+    out.assert_success();
+    assert!(out.stdout.contains("decision:"), "{}", out.stdout);
+    assert!(out.stdout.contains("incivility:"), "{}", out.stdout);
+    assert!(out.stdout.contains("tone:"), "{}", out.stdout);
+    for attribute in crate::util::ATTRIBUTES {
+        assert!(out.stdout.contains(attribute), "{}", out.stdout);
+    }
+    assert!(out.stderr.is_empty(), "{}", out.stderr);
+}
+
+#[test]
+fn score_json_has_the_documented_shape() {
+    for text in [INSULT, PRAISE, "🙂", "ok"] {
+        let out = civility(&["score", "--json"], text.as_bytes());
+        out.assert_success();
+        assert_eq!(out.stdout.lines().count(), 1, "one JSON object on one line");
+        assert_verdict_json(&out.json());
+    }
+}
+
+#[test]
+fn score_json_insult_scores_higher_than_praise() {
+    let p = |text: &str| {
+        let out = civility(&["score", "--json"], text.as_bytes());
+        out.assert_success();
+        out.json()["incivility"].as_f64().unwrap()
+    };
+    let (insult, praise) = (p(INSULT), p(PRAISE));
+    assert!(
+        insult > praise,
+        "P(uncivil) of an insult ({insult}) should exceed that of praise ({praise})"
+    );
+}
+
+#[test]
+fn score_json_explain_lists_evidence_with_spans() {
+    let text = "Shut up, you 1d10t";
+    let out = civility(
+        &["score", "--json", "--explain", "--model", &small()],
+        text.as_bytes(),
+    );
+    out.assert_success();
+    let v = out.json();
+    assert_verdict_json(&v["verdict"]);
+    let evidence = v["evidence"].as_array().expect("evidence array");
+    assert!(!evidence.is_empty());
+    for e in evidence {
+        let start = e["span"]["start"].as_u64().unwrap() as usize;
+        let end = e["span"]["end"].as_u64().unwrap() as usize;
+        assert_eq!(Some(e["text"].as_str().unwrap()), text.get(start..end));
+    }
+}
+
+#[test]
+fn score_with_model_file_matches_library() {
+    let out = civility(&["score", "--json", "--model", &small()], INSULT.as_bytes());
+    out.assert_success();
+    let expected = serde_json::to_string(&small_moderator().score(INSULT)).unwrap();
+    assert_eq!(out.stdout.trim_end(), expected);
+}
+
+#[test]
+fn score_jsonl_echoes_ids_in_input_order() {
+    let input = [
+        r#"{"id": 7, "text": "You are a stupid idiot and a moron."}"#,
+        "",
+        r#"{"id": "abc", "text": "Thank you for the careful reporting."}"#,
+        "   ",
+        r#"{"id": {"thread": 3, "path": [1, 2]}, "text": "Shut up."}"#,
+        r#"{"text": "No id on this one."}"#,
+        r#"{"id": null, "text": "Explicit null id."}"#,
+        r#"{"id": 2.5, "text": "", "extra": true}"#,
+        "\t",
+        r#"{"text": "Windows line ending", "id": [true]}"#,
+    ]
+    .join("\n")
+    .replace("\"id\": [true]}", "\"id\": [true]}\r");
+    let out = civility(&["score", "--jsonl", "--model", &small()], input.as_bytes());
+    out.assert_success();
+    let expected = [
+        (json!(7), INSULT),
+        (json!("abc"), "Thank you for the careful reporting."),
+        (json!({"thread": 3, "path": [1, 2]}), "Shut up."),
+        (Value::Null, "No id on this one."),
+        (Value::Null, "Explicit null id."),
+        (json!(2.5), ""),
+        (json!([true]), "Windows line ending"),
+    ];
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(
+        lines.len(),
+        expected.len(),
+        "one line per non-blank input line"
+    );
+    for (line, (id, text)) in lines.iter().zip(&expected) {
+        let v: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(&v["id"], id);
+        assert_verdict_json(&v);
+        assert_eq!(*line, expected_line(id, text));
+    }
+}
+
+#[test]
+fn score_jsonl_is_the_same_on_any_number_of_threads() {
+    let rows: Vec<(String, String)> = validation_rows().into_iter().take(50).collect();
+    let input: String = rows
+        .iter()
+        .map(|(id, text)| json!({"id": id, "text": text}).to_string() + "\n")
+        .collect();
+    let run = |threads: &str| {
+        let out = civility(
+            &[
+                "score",
+                "--jsonl",
+                "--threads",
+                threads,
+                "--model",
+                &small(),
+            ],
+            input.as_bytes(),
+        );
+        out.assert_success();
+        out.stdout
+    };
+    let one = run("1");
+    assert_eq!(one, run("2"), "--threads 1 and --threads 2 differ");
+    assert_eq!(one, run("0"), "--threads 1 and --threads 0 differ");
+    let lines: Vec<&str> = one.lines().collect();
+    assert_eq!(lines.len(), 50);
+    for (line, (id, text)) in lines.iter().zip(&rows) {
+        assert_eq!(*line, expected_line(&json!(id), text));
+    }
+}
+
+#[test]
+fn score_jsonl_with_the_embedded_model() {
+    let input = format!(
+        "{}\n{}\n",
+        json!({"id": 1, "text": INSULT}),
+        json!({"id": 2, "text": PRAISE})
+    );
+    let out = civility(&["score", "--jsonl"], input.as_bytes());
+    out.assert_success();
+    let lines = out.jsonl();
+    assert_eq!(lines.len(), 2);
+    for v in &lines {
+        assert_verdict_json(v);
+    }
+    assert!(lines[0]["incivility"].as_f64() > lines[1]["incivility"].as_f64());
+}
+
+#[test]
+fn score_jsonl_keeps_order_across_batches() {
+    // The binary reads 4096 lines per batch: cross the boundary.
+    let n = 4100;
+    let input: String = (1..=n)
+        .map(|i| json!({"id": i, "text": format!("comment number {i}")}).to_string() + "\n")
+        .collect();
+    let out = civility(
+        &["score", "--jsonl", "--threads", "3", "--model", &small()],
+        input.as_bytes(),
+    );
+    out.assert_success();
+    let ids: Vec<u64> = out
+        .jsonl()
+        .iter()
+        .map(|v| v["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ids, (1..=n).collect::<Vec<u64>>());
+}
+
+#[test]
+fn score_jsonl_into_a_closed_pipe_is_not_an_error() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+    let input: String = (0..5000)
+        .map(|i| json!({"id": i, "text": PRAISE}).to_string() + "\n")
+        .collect();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_civility"))
+        .args(["score", "--jsonl", "--model", &small()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    // Like `| head -n 1`: read one line, then close the pipe.
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("{\"id\":0,"), "{first}");
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}
+
+// ------------------------------------------------------------ bad input
+
+#[test]
+fn score_invalid_utf8_names_the_offset() {
+    let out = civility(&["score"], b"ok \xff");
+    out.assert_code(2)
+        .stderr_has("UTF-8")
+        .stderr_has("offset 3");
+    assert!(out.stdout.is_empty());
+    let out = civility(&["score", "--json"], b"\xc3\x28 bad continuation");
+    out.assert_code(2).stderr_has("offset 0");
+}
+
+#[test]
+fn score_empty_or_blank_stdin_is_bad_input() {
+    for input in [&b""[..], b" ", b"\n", b"  \t\r\n  \n"] {
+        for args in [&["score"][..], &["score", "--json"]] {
+            let out = civility(args, input);
+            out.assert_code(2).stderr_has("no comment");
+            assert!(out.stdout.is_empty(), "{:?}", out.stdout);
+        }
+    }
+    let out = civility(&["score", "--jsonl", "--model", &small()], b"\n  \n");
+    out.assert_code(2).stderr_has("no comments");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn score_jsonl_stops_at_a_bad_line_after_writing_the_good_ones() {
+    let good = format!(
+        "{}\n{}\n",
+        json!({"id": 1, "text": INSULT}),
+        json!({"id": 2, "text": PRAISE})
+    );
+    let after = format!("{}\n", json!({"id": 4, "text": "never scored"}));
+    let bad_lines: [(&[u8], &str); 7] = [
+        (br#"{"id": 3, "text": "unterminated"#, "JSON"),
+        (b"not json at all", "JSON"),
+        (br#"{"id": 3, "text": 42}"#, "string"),
+        (br#"{"id": 3, "text": null}"#, "text"),
+        (br#"{"id": 3, "text": ["a"]}"#, "string"),
+        (br#"{"id": 3, "body": "no text field"}"#, "text"),
+        (b"{\"id\": 3, \"text\": \"bad \xff byte\"}", "UTF-8"),
+    ];
+    for (bad, what) in bad_lines {
+        let mut input = good.clone().into_bytes();
+        input.extend_from_slice(bad);
+        input.push(b'\n');
+        input.extend_from_slice(after.as_bytes());
+        let out = civility(&["score", "--jsonl", "--model", &small()], &input);
+        out.assert_code(2).stderr_has("line 3").stderr_has(what);
+        let lines = out.jsonl();
+        let ids: Vec<&Value> = lines.iter().map(|v| &v["id"]).collect();
+        assert_eq!(
+            ids,
+            [&json!(1), &json!(2)],
+            "input {:?}",
+            String::from_utf8_lossy(bad)
+        );
+    }
+}
+
+#[test]
+fn score_missing_model_file_names_the_path() {
+    let env = TestEnv::new();
+    let missing = env.path("no-such-model.civ");
+    let out = env.run(&["score", "--model", missing.to_str().unwrap()], b"hello");
+    out.assert_code(1).stderr_has(missing.to_str().unwrap());
+}
+
+#[test]
+fn score_damaged_model_file_is_an_error() {
+    let env = TestEnv::new();
+    // Deterministic pseudo-random bytes (xorshift).
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    let random: Vec<u8> = (0..4096)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    let real = std::fs::read(small_model_path()).unwrap();
+    let mut flipped = real.clone();
+    let mid = flipped.len() / 2;
+    flipped[mid] ^= 0x40;
+    let cases: [(&str, &[u8]); 5] = [
+        ("random.civ", &random),
+        ("empty.civ", b""),
+        ("truncated.civ", &real[..real.len() / 2]),
+        ("short.civ", &real[..20]),
+        ("flipped.civ", &flipped),
+    ];
+    for (name, bytes) in cases {
+        let path = env.write(name, bytes);
+        let out = env.run(&["score", "--model", path.to_str().unwrap()], b"hello");
+        out.assert_code(1).stderr_has("model").stderr_has(name);
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn score_rejects_inconsistent_thresholds() {
+    for args in [
+        &["--review", "0.9", "--reject", "0.5"][..],
+        &["--review", "1.5"],
+        &["--reject=-0.1"],
+        &["--review", "0.95"], // above the model's reject threshold of 0.9
+    ] {
+        let mut all = vec!["score", "--model", small_model_path().to_str().unwrap()];
+        all.extend_from_slice(args);
+        let out = civility(&all, PRAISE.as_bytes());
+        out.assert_code(2).stderr_has("threshold");
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn score_threshold_overrides_change_the_decision() {
+    let texts = [
+        PRAISE,
+        INSULT,
+        "Thanks!",
+        "I disagree with the mayor on this one.",
+    ];
+    let input: String = texts
+        .iter()
+        .map(|t| json!({"text": t}).to_string() + "\n")
+        .collect();
+    let decisions = |extra: &[&str]| -> Vec<String> {
+        let mut args = vec![
+            "score",
+            "--jsonl",
+            "--model",
+            small_model_path().to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let out = civility(&args, input.as_bytes());
+        out.assert_success();
+        out.jsonl()
+            .iter()
+            .map(|v| v["decision"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let default = decisions(&[]);
+    assert_eq!(default[0], "allow", "praise is allowed by default");
+    assert_ne!(default[1], "allow", "the insult is not allowed by default");
+    // Review at P >= 0: nothing is allowed any more.
+    for d in decisions(&["--review", "0", "--reject", "1"]) {
+        assert!(d == "review" || d == "reject", "{d}");
+    }
+    // Reject at P >= 0: everything is rejected.
+    assert!(decisions(&["--review", "0", "--reject", "0"])
+        .iter()
+        .all(|d| d == "reject"));
+    // Praise goes to review once the bar is at zero.
+    assert_eq!(decisions(&["--review", "0"])[0], "review");
+}
+
+#[test]
+fn score_explain_names_the_words() {
+    let out = civility(
+        &["score", "--explain", "--model", &small()],
+        b"Shut up, you 1d10t",
+    );
+    out.assert_success();
+    assert!(out.stdout.contains("decision:"), "{}", out.stdout);
+    assert!(out.stdout.contains("raised by:"), "{}", out.stdout);
+    assert!(out.stdout.contains("\"1d10t\""), "{}", out.stdout);
+}
+
+// ---------------------------------------------------------------- train
+
+#[test]
+fn train_from_jsonl_writes_a_loadable_model() {
+    let env = TestEnv::new();
+    let out_path = env.path("m.civ");
+    let out = env.run(
+        &[
+            "train",
+            "training-data/comments.jsonl",
+            "--head",
+            "incivility",
+            "--head",
+            "tone",
+            "-o",
+            out_path.to_str().unwrap(),
+        ],
+        b"",
+    );
+    out.assert_success()
+        .stderr_has("trained on")
+        .stderr_has(out_path.to_str().unwrap());
+    let moderator = Moderator::from_path(&out_path).expect("the model loads");
+    let heads: Vec<&str> = moderator.model().heads().map(|h| h.name()).collect();
+    assert_eq!(heads, ["incivility", "tone"]);
+    assert!(moderator.score(INSULT).incivility() > moderator.score(PRAISE).incivility());
+    assert!(temp_files(env.dir()).is_empty());
+    // And the binary can use it.
+    let out = env.run(
+        &["score", "--json", "--model", out_path.to_str().unwrap()],
+        INSULT.as_bytes(),
+    );
+    out.assert_success();
+    assert!(out.json()["tone"]["label"].is_string());
+}
+
+/// Sixty good rows with a malformed row inserted as line 2.
+fn jsonl_with_bad_line_2() -> String {
+    let mut lines = training_lines(60);
+    lines.insert(
+        1,
+        r#"{"text": "unterminated", "incivility": "civil""#.into(),
+    );
+    lines.join("\n") + "\n"
+}
+
+#[test]
+fn train_stops_at_a_malformed_line_naming_file_and_line() {
+    let env = TestEnv::new();
+    let data = env.write("bad.jsonl", jsonl_with_bad_line_2());
+    let out_path = env.path("m.civ");
+    let out = env.run(
+        &[
+            "train",
+            data.to_str().unwrap(),
+            "--head",
+            "incivility",
+            "-o",
+            out_path.to_str().unwrap(),
+        ],
+        b"",
+    );
+    out.assert_code(2)
+        .stderr_has(&format!("{}:2:", data.display()));
+    assert!(!out_path.exists(), "no model is written");
+    assert!(temp_files(env.dir()).is_empty());
+}
+
+#[test]
+fn train_skip_invalid_counts_the_bad_line() {
+    let env = TestEnv::new();
+    let data = env.write("bad.jsonl", jsonl_with_bad_line_2());
+    let out_path = env.path("m.civ");
+    let report = env.path("report.json");
+    let out = env.run(
+        &[
+            "train",
+            data.to_str().unwrap(),
+            "--head",
+            "incivility",
+            "--head",
+            "tone",
+            "--skip-invalid",
+            "--report",
+            report.to_str().unwrap(),
+            "-o",
+            out_path.to_str().unwrap(),
+        ],
+        b"",
+    );
+    out.assert_success();
+    Moderator::from_path(&out_path).expect("the model loads");
+    // The table on stderr: source rows kept holdout dupes unlabelled invalid capped.
+    let header = out
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("source"))
+        .expect("report table header");
+    let columns: Vec<&str> = header.split_whitespace().collect();
+    let invalid = columns.iter().position(|c| *c == "invalid").unwrap();
+    let row = out
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("bad "))
+        .expect("report row of the source");
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cells[invalid], "1", "{row}");
+    assert_eq!(cells[1], "61", "every row is counted: {row}");
+    let report: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(report["sources"][0]["invalid"], 1);
+    assert_eq!(report["sources"][0]["rows"], 61);
+}
+
+#[test]
+fn train_from_csv() {
+    let env = TestEnv::new();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["text", "label"]).unwrap();
+    for line in training_lines(60) {
+        let v: Value = serde_json::from_str(&line).unwrap();
+        w.write_record([
+            v["text"].as_str().unwrap(),
+            v["incivility"].as_str().unwrap(),
+        ])
+        .unwrap();
+    }
+    // A text with a comma, quotes and a newline must survive CSV quoting.
+    w.write_record(["Well, \"idiot\"\nis what you are", "uncivil"])
+        .unwrap();
+    let data = env.write("comments.csv", w.into_inner().unwrap());
+    let out_path = env.path("csv.civ");
+    let out = env.run(
+        &[
+            "train",
+            data.to_str().unwrap(),
+            "--head",
+            "label",
+            "-o",
+            out_path.to_str().unwrap(),
+        ],
+        b"",
+    );
+    out.assert_success();
+    let model = civility::Model::from_path(&out_path).unwrap();
+    let head = model.heads().next().unwrap();
+    assert_eq!(head.name(), "label");
+    assert_eq!(head.labels(), ["civil", "uncivil"]);
+    let report = model.metadata()["training"]["sources"][0].clone();
+    assert_eq!(report["rows"], 61, "{report}");
+}
+
+#[test]
+fn failed_training_leaves_the_previous_model_untouched() {
+    let env = TestEnv::new();
+    let out_path = env.write("m.civ", tiny_bytes());
+    let before = std::fs::read(&out_path).unwrap();
+    // Malformed data: stops while reading.
+    let data = env.write("bad.jsonl", jsonl_with_bad_line_2());
+    let out = env.run(
+        &[
+            "train",
+            data.to_str().unwrap(),
+            "--head",
+            "incivility",
+            "-o",
+            out_path.to_str().unwrap(),
+        ],
+        b"",
+    );
+    out.assert_code(2);
+    assert_eq!(std::fs::read(&out_path).unwrap(), before);
+    // Well-formed data with one label only: fails in training.
+    let one_label = env.write(
+        "one-label.jsonl",
+        "{\"text\": \"a\", \"incivility\": \"civil\"}\n{\"text\": \"b\", \"incivility\": \"civil\"}\n",
+    );
+    let out = env.run(
+        &[
+            "train",
+            one_label.to_str().unwrap(),
+            "--head",
+            "incivility",
+            "-o",
+            out_path.to_str().unwrap(),
+        ],
+        b"",
+    );
+    out.assert_failure().stderr_has("incivility");
+    assert_eq!(std::fs::read(&out_path).unwrap(), before);
+    assert!(
+        temp_files(env.dir()).is_empty(),
+        "{:?}",
+        temp_files(env.dir())
+    );
+}
+
+#[test]
+fn train_config_with_an_unknown_field_names_the_file() {
+    let env = TestEnv::new();
+    let config = env.write(
+        "bad.toml",
+        "unknown_setting = 1\n\n[[heads]]\nname = \"incivility\"\n\n[[sources]]\nname = \"x\"\npath = \"x.jsonl\"\n",
+    );
+    let out_path = env.path("m.civ");
+    let out = env.run(
+        &[
+            "train",
+            "--config",
+            config.to_str().unwrap(),
+            "-o",
+            out_path.to_str().unwrap(),
+        ],
+        b"",
+    );
+    out.assert_code(2)
+        .stderr_has(config.to_str().unwrap())
+        .stderr_has("unknown_setting");
+    assert!(!out_path.exists());
+}
+
+#[test]
+fn train_config_with_an_invalid_value_names_the_file() {
+    let env = TestEnv::new();
+    let config = env.write(
+        "bad.toml",
+        "[split]\nholdout = 1.5\n\n[[heads]]\nname = \"incivility\"\n\n[[sources]]\nname = \"x\"\npath = \"x.jsonl\"\n",
+    );
+    let out = env.run(
+        &[
+            "train",
+            "--config",
+            config.to_str().unwrap(),
+            "-o",
+            env.path("m.civ").to_str().unwrap(),
+        ],
+        b"",
+    );
+    out.assert_code(2)
+        .stderr_has(config.to_str().unwrap())
+        .stderr_has("holdout");
+}
+
+#[test]
+fn train_from_a_missing_file_names_it() {
+    let env = TestEnv::new();
+    let missing = env.path("absent.jsonl");
+    let out = env.run(
+        &[
+            "train",
+            missing.to_str().unwrap(),
+            "--head",
+            "incivility",
+            "-o",
+            env.path("m.civ").to_str().unwrap(),
+        ],
+        b"",
+    );
+    out.assert_failure().stderr_has(missing.to_str().unwrap());
+    let out = env.run(&["train", missing.to_str().unwrap(), "-o", "x.civ"], b"");
+    out.assert_code(2).stderr_has("--head");
+}
+
+// ----------------------------------------------------------------- eval
+
+#[test]
+fn eval_json_reports_roc_auc_and_macro_f1() {
+    let out = civility(
+        &[
+            "eval",
+            "training-data/validation.jsonl",
+            "--model",
+            &small(),
+            "--head",
+            "incivility",
+            "--head",
+            "tone",
+            "--json",
+        ],
+        b"",
+    );
+    out.assert_success();
+    let v = out.json();
+    assert_eq!(v["comments"], 262);
+    let decisions: u64 = v["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_u64().unwrap())
+        .sum();
+    assert_eq!(decisions, 262);
+    let heads = v["heads"].as_array().unwrap();
+    let head = |name: &str| heads.iter().find(|h| h["name"] == name).unwrap();
+    let incivility = head("incivility");
+    assert_eq!(incivility["n"], 262);
+    assert_eq!(incivility["binary"]["positives"], 114);
+    let auc = incivility["binary"]["roc_auc"].as_f64().unwrap();
+    assert!(auc > 0.75, "ROC AUC {auc}");
+    let tone = head("tone");
+    let f1 = tone["multiclass"]["macro_f1"].as_f64().expect("macro_f1");
+    assert!((0.0..=1.0).contains(&f1), "macro-F1 {f1}");
+    let counts = tone["multiclass"]["confusion"]["counts"]
+        .as_array()
+        .unwrap();
+    assert_eq!(counts.len(), 7);
+    let total: u64 = counts
+        .iter()
+        .flat_map(|r| r.as_array().unwrap())
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 262);
+}
+
+#[test]
+fn eval_human_output_has_roc_auc_and_confusion_matrices() {
+    let out = civility(
+        &[
+            "eval",
+            "training-data/validation.jsonl",
+            "--model",
+            &small(),
+            "--head",
+            "incivility",
+            "--head",
+            "tone",
+        ],
+        b"",
+    );
+    out.assert_success();
+    let s = &out.stdout;
+    assert!(s.contains("262 comments"), "{s}");
+    assert!(s.contains("ROC AUC"), "{s}");
+    assert!(s.contains("confusion: TP"), "{s}");
+    assert!(s.contains("true\\pred"), "{s}");
+    assert!(s.contains("macro-F1"), "{s}");
+    for tone in crate::util::TONES {
+        assert!(
+            s.lines().any(|l| l.trim_start().starts_with(tone)),
+            "row {tone}: {s}"
+        );
+    }
+}
+
+#[test]
+fn eval_with_config_uses_the_holdout() {
+    let out = civility(
+        &[
+            "eval",
+            "--config",
+            "tests/data/small.toml",
+            "--model",
+            &small(),
+            "--json",
+        ],
+        b"",
+    );
+    out.assert_success();
+    let v = out.json();
+    // Every validation comment plus the held-out tenth of the training ones.
+    let n = v["comments"].as_u64().unwrap();
+    assert!(n > 262 && n < 262 + 622 / 5, "{n} comments");
+    assert_eq!(v["heads"].as_array().unwrap().len(), 6);
+}
+
+#[test]
+fn eval_rejects_inconsistent_thresholds() {
+    let out = civility(
+        &[
+            "eval",
+            "training-data/validation.jsonl",
+            "--model",
+            &small(),
+            "--head",
+            "incivility",
+            "--review",
+            "0.9",
+            "--reject",
+            "0.5",
+        ],
+        b"",
+    );
+    out.assert_code(2).stderr_has("threshold");
+}
+
+#[test]
+fn eval_reports_a_malformed_data_line() {
+    let env = TestEnv::new();
+    let data = env.write("bad.jsonl", jsonl_with_bad_line_2());
+    let out = env.run(
+        &[
+            "eval",
+            data.to_str().unwrap(),
+            "--model",
+            &small(),
+            "--head",
+            "incivility",
+        ],
+        b"",
+    );
+    out.assert_code(2)
+        .stderr_has(&format!("{}:2:", data.display()));
+}
+
+// ----------------------------------------------------------- help, info
+
+#[test]
+fn every_subcommand_help_has_examples() {
+    for args in [
+        &["--help"][..],
+        &["score", "--help"],
+        &["train", "--help"],
+        &["eval", "--help"],
+        &["info", "--help"],
+        &["help", "score"],
+    ] {
+        let out = civility(args, b"");
+        out.assert_success();
+        assert!(
+            out.stdout.contains("Examples:"),
+            "{args:?}:\n{}",
+            out.stdout
+        );
+    }
+}
+
+#[test]
+fn info_describes_the_model() {
+    let out = civility(&["info", "--model", &small()], b"");
+    out.assert_success();
+    let v = out.json();
+    let heads: Vec<&str> = v["heads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        heads,
+        [
+            "incivility",
+            "insult",
+            "profanity",
+            "identity_attack",
+            "threat",
+            "tone"
+        ]
+    );
+    assert_eq!(v["pipeline"]["features"]["buckets_log2"], 14);
+    assert_eq!(v["format_version"], civility::FORMAT_VERSION);
+}
+
+#[test]
+fn unknown_flag_is_a_usage_error() {
+    let out = civility(&["score", "--no-such-flag"], b"hello");
+    out.assert_code(2);
+    let out = civility(&["score", "--json", "--jsonl"], b"hello");
+    out.assert_code(2);
+}

@@ -1,0 +1,287 @@
+//! The public library API, used from outside the crate the way a comment
+//! backend would: sharing, threads, batches, explanations and odd input.
+
+use crate::util::{assert_valid_verdict, small_moderator, validation_rows};
+use civility::{
+    Decision, Error, Explanation, Model, Moderator, Normalizer, Pipeline, PipelineConfig, Policy,
+    Rule, Vectorizer, Verdict,
+};
+use std::sync::Arc;
+
+/// Compile-time: the types a server shares between threads are Send + Sync.
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    send_sync::<Moderator>();
+    send_sync::<Model>();
+    send_sync::<Verdict>();
+    send_sync::<Explanation>();
+    send_sync::<Policy>();
+    send_sync::<Pipeline>();
+    send_sync::<Normalizer>();
+    send_sync::<Vectorizer>();
+    send_sync::<Error>();
+};
+
+/// A verdict as the stable JSON string the CLI prints.
+fn json(v: &Verdict) -> String {
+    serde_json::to_string(v).unwrap()
+}
+
+#[test]
+fn four_threads_sharing_one_moderator_agree_with_one_thread() {
+    let moderator = Arc::new(small_moderator().clone());
+    let texts: Arc<Vec<String>> = Arc::new(validation_rows().into_iter().map(|(_, t)| t).collect());
+    let expected: Vec<String> = texts.iter().map(|t| json(&moderator.score(t))).collect();
+    let handles: Vec<_> = (0..4)
+        .map(|k| {
+            let moderator = Arc::clone(&moderator);
+            let texts = Arc::clone(&texts);
+            std::thread::spawn(move || {
+                // Each thread walks the texts from a different start.
+                let n = texts.len();
+                (0..n)
+                    .map(|i| (i + k * n / 4) % n)
+                    .map(|i| (i, json(&moderator.score(&texts[i]))))
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    for h in handles {
+        for (i, got) in h.join().unwrap() {
+            assert_eq!(got, expected[i], "text {i}");
+        }
+    }
+}
+
+#[test]
+fn score_batch_equals_mapping_score() {
+    let moderator = small_moderator();
+    let texts: Vec<String> = validation_rows().into_iter().map(|(_, t)| t).collect();
+    let batch = moderator.score_batch(&texts);
+    assert_eq!(batch.len(), texts.len());
+    for (v, t) in batch.iter().zip(&texts) {
+        assert_eq!(json(v), json(&moderator.score(t)), "{t}");
+    }
+    let strs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let batch: Vec<String> = moderator.score_batch(&strs).iter().map(json).collect();
+    let parallel: Vec<String> = civility::evaluate::score_parallel(moderator, &strs, 3)
+        .iter()
+        .map(json)
+        .collect();
+    assert_eq!(batch, parallel);
+    assert!(moderator.score_batch::<&str>(&[]).is_empty());
+}
+
+#[test]
+fn explain_spans_are_char_boundary_ranges_of_the_input() {
+    let moderator = small_moderator();
+    let mut texts: Vec<String> = validation_rows().into_iter().map(|(_, t)| t).collect();
+    texts.extend(
+        [
+            "you are an 1d10t",
+            "Ｙｏｕ ａｒｅ ａｎ ｉｄｉｏｔ",
+            "i.d.i.o.t and s t u p i d and f*ck and stuuupid",
+            "Café naïve résumé — señor, straße ǅ ﬁne",
+            "@Jen_K https://example.org/a?b=c 👍🏽 👨‍👩‍👧 100% !!!",
+            "e\u{301}\u{301} \u{200b}idiot\u{200d} \u{202e}txet",
+            "іdiot with a Cyrillic і",
+            "",
+        ]
+        .map(String::from),
+    );
+    for text in &texts {
+        let e = moderator.explain(text);
+        assert_eq!(json(&e.verdict), json(&moderator.score(text)), "{text}");
+        for ev in &e.evidence {
+            assert!(
+                ev.span.start <= ev.span.end && ev.span.end <= text.len(),
+                "{text:?}"
+            );
+            assert!(
+                text.is_char_boundary(ev.span.start) && text.is_char_boundary(ev.span.end),
+                "{text:?}: {:?}",
+                ev.span
+            );
+            assert_eq!(ev.text, &text[ev.span.clone()], "{text:?}");
+            assert!(ev.weight.is_finite());
+        }
+        // Strongest push toward uncivil first.
+        assert!(e.evidence.windows(2).all(|w| w[0].weight >= w[1].weight));
+    }
+}
+
+#[test]
+fn explain_points_at_the_obfuscated_insult() {
+    let text = "you are an 1d10t";
+    for moderator in [small_moderator(), &Moderator::embedded().unwrap()] {
+        let e = moderator.explain(text);
+        assert_eq!(e.evidence[0].text, "1d10t", "{:?}", e.evidence);
+        assert_eq!(e.evidence[0].span, 11..16);
+        assert!(e.evidence[0].weight > 0.0);
+    }
+}
+
+#[test]
+fn odd_input_gets_a_valid_verdict() {
+    let moderator = small_moderator();
+    let long_a = "a".repeat(1 << 20);
+    let long_e = "é".repeat(1 << 19);
+    let long_words = "idiot ".repeat((1 << 20) / 6);
+    let cases: Vec<(&str, &str)> = vec![
+        ("empty", ""),
+        ("spaces", "   \n\t  "),
+        ("emoji only", "😀😡👍🏽👨‍👩‍👧🔥"),
+        ("1 MB of one character", &long_a),
+        ("1 MB of a two-byte character", &long_e),
+        ("1 MB of words", &long_words),
+        (
+            "control characters",
+            "\u{0}\u{1}\u{7}\u{8}\u{1b}[31mred\u{7f}\r\u{85}",
+        ),
+        (
+            "lone combining marks",
+            "\u{301}\u{302}\u{20dd} \u{301}x\u{300}\u{300}\u{300}",
+        ),
+        ("invisible only", "\u{200b}\u{200c}\u{200d}\u{2060}\u{feff}"),
+        ("bidi controls", "\u{202e}\u{2066}abc\u{2069}\u{202c}"),
+        ("noncharacters", "\u{fffe}\u{ffff}\u{10ffff}"),
+        ("punctuation", "?!?!?!...,,,;;;"),
+        ("digits", "1234567890 3.14 1,000,000"),
+        ("scripts", "日本語のコメント، مرحبا שלום привет"),
+    ];
+    for (what, text) in cases {
+        let v = moderator.score(text);
+        assert_valid_verdict(&v, what);
+        let e = moderator.explain(if text.len() > 4096 {
+            &text[..4096]
+        } else {
+            text
+        });
+        assert_valid_verdict(&e.verdict, what);
+        assert_eq!(v.heads().count(), 6, "{what}");
+        assert!(v.tone().is_some(), "{what}");
+        assert_eq!(v.attributes().count(), 4, "{what}");
+    }
+}
+
+#[test]
+fn invalid_thresholds_are_errors_and_change_nothing() {
+    let mut moderator = small_moderator().clone();
+    let before = moderator.policy().clone();
+    for (review, reject) in [
+        (Some(0.9), Some(0.5)),
+        (Some(1.5), None),
+        (None, Some(-0.1)),
+        (Some(f64::NAN), None),
+        (Some(0.95), None),
+    ] {
+        let err = moderator.set_thresholds(review, reject).unwrap_err();
+        assert!(matches!(err, Error::InvalidSetting(_)), "{err:?}");
+        assert_eq!(moderator.policy(), &before);
+    }
+    moderator.set_thresholds(Some(0.0), Some(1.0)).unwrap();
+    assert_eq!(moderator.policy().main_rule().review, Some(0.0));
+    assert_ne!(moderator.score("Thanks!").decision(), Decision::Allow);
+}
+
+#[test]
+fn set_policy_checks_heads_and_labels() {
+    let mut moderator = small_moderator().clone();
+    let rule = |head: &str, label: &str| Rule {
+        head: head.into(),
+        label: label.into(),
+        review: Some(0.5),
+        reject: Some(0.9),
+    };
+    let bad = Policy::new(vec![rule("incivility", "uncivil"), rule("nope", "true")]).unwrap();
+    assert!(moderator.set_policy(bad).is_err());
+    let bad = Policy::new(vec![rule("insult", "true")]).unwrap();
+    assert!(
+        moderator.set_policy(bad).is_err(),
+        "the main head must stay"
+    );
+    let good = Policy::new(vec![rule("incivility", "uncivil"), rule("insult", "true")]).unwrap();
+    moderator.set_policy(good.clone()).unwrap();
+    assert_eq!(moderator.policy(), &good);
+}
+
+#[test]
+fn verdict_accessors_agree() {
+    let v = small_moderator().score("You are a stupid idiot and a moron.");
+    assert_eq!(v.probability("incivility", "uncivil"), Some(v.incivility()));
+    assert_eq!(v.attribute("insult"), v.probability("insult", "true"));
+    assert!(v.log_odds("incivility").unwrap().is_finite());
+    assert_eq!(v.log_odds("tone"), None);
+    assert_eq!(v.head("nope").map(|h| h.name), None);
+    let tone = v.tone().unwrap();
+    let (label, p) = tone.top();
+    assert!(tone.probabilities.iter().all(|&q| q <= p));
+    assert!(crate::util::TONES.contains(&label));
+    let json: serde_json::Value = serde_json::to_value(&v).unwrap();
+    assert_eq!(json["incivility"].as_f64(), Some(v.incivility()));
+    assert_eq!(json["decision"], v.decision().as_str());
+}
+
+#[test]
+fn pipeline_and_normalizer_from_outside() {
+    let normalizer = Normalizer::default();
+    let n = normalizer.normalize("You are an 1D10T!!");
+    assert_eq!(n.as_str(), "you are an idiot!!");
+    assert_eq!(n.original_range(11..16), 11..16);
+    let pipeline = Pipeline::new(PipelineConfig::default()).unwrap();
+    assert_eq!(
+        pipeline.vectorize("you are an 1d10t"),
+        pipeline.vectorize("You are an idiot")
+    );
+    let v = pipeline.vectorize("Thanks for the thoughtful reporting.");
+    assert!(v.indices.windows(2).all(|w| w[0] < w[1]));
+    assert!((v.indices.len() == v.values.len()) && !v.is_empty());
+    let n_features = pipeline.vectorizer().n_features() as u32;
+    assert!(v.indices.iter().all(|&i| i < n_features));
+}
+
+#[test]
+fn naive_bayes_fit_adapter_is_usable_from_outside() {
+    use civility::{NaiveBayesParams, Variant};
+    use linfa::prelude::*;
+    use ndarray::array;
+
+    let x = array![[3., 0., 1.], [2., 1., 0.], [0., 4., 1.], [1., 3., 0.]];
+    let y = array![0usize, 0, 1, 1];
+    let data = linfa::Dataset::new(x.clone(), y.clone());
+    for variant in [Variant::Multinomial, Variant::Complement] {
+        let model = NaiveBayesParams::new()
+            .alpha(0.5)
+            .variant(variant)
+            .fit(&data)
+            .unwrap();
+        assert_eq!(model.predict(&x), y, "{variant:?}");
+        let jll = model.joint_log_likelihood(&x);
+        assert_eq!(jll.dim(), (4, 2));
+        assert!(jll.iter().all(|v| v.is_finite()));
+    }
+    assert!(NaiveBayesParams::new().alpha(0.0).fit(&data).is_err());
+    assert!(NaiveBayesParams::new().alpha(-1.0).check().is_err());
+    let negative = linfa::Dataset::new(array![[-1.0, 0.0]], array![0usize]);
+    assert!(NaiveBayesParams::new().fit(&negative).is_err());
+}
+
+#[test]
+fn the_embedded_model_loads_and_scores() {
+    let moderator = Moderator::embedded().unwrap();
+    assert_eq!(moderator.model(), &Model::embedded().unwrap());
+    let names: Vec<&str> = moderator.model().heads().map(|h| h.name()).collect();
+    assert_eq!(names[0], "incivility");
+    for text in [
+        "Thank you for the careful reporting.",
+        "You are a stupid idiot.",
+    ] {
+        assert_valid_verdict(&moderator.score(text), text);
+    }
+    assert_eq!(
+        moderator
+            .score("Thank you for the careful reporting on the council budget.")
+            .decision(),
+        Decision::Allow
+    );
+}

@@ -1,0 +1,21 @@
+//! The integration tests, built as one test binary (like ripgrep's
+//! `tests/tests.rs`): `cargo test --test tests`.
+//!
+//! - `cli`: the `civility` binary, run through `util::TestEnv`;
+//! - `model_file`: the model file format, through the library;
+//! - `library`: the public API from outside the crate;
+//! - `golden`: verdicts on `training-data/validation.jsonl`, pinned in
+//!   `tests/data/golden-*.jsonl` (re-bless with `CIVILITY_BLESS=1`).
+//!
+//! Nothing here reads `../shared`: the tests train their models from
+//! `training-data/` with the configurations in `tests/data/`.
+
+mod util;
+
+mod cli;
+mod golden;
+mod library;
+mod model_file;
+
+#[global_allocator]
+static ALLOC: util::CountingAlloc = util::CountingAlloc;
