@@ -219,7 +219,7 @@ def rule_label(rule: dict, row: dict) -> str | None:
     """The label a rule reads from a row, or None if unlabelled."""
     v = lookup(row, rule["field"])
     if v is None:
-        return None
+        return rule.get("missing")
     if rule.get("single", False):
         if not (isinstance(v, list) and len(v) == 1):
             return None
@@ -650,6 +650,12 @@ def build_sets(config: Config, reader: Reader, positive: str, head: int) -> list
         members = config.group(corpus)
         if members:
             sets.append(EvalSet(f"cross: {'+'.join(members)} (all)", "cross", members, "all", members))
+    # Our validation comments scored by models that never saw our own
+    # comments: the public corpora alone, on news-style comments.
+    names = {s.name for s in config.sources}
+    if {"ours", "ours-validation"} <= names:
+        sets.append(EvalSet("cross: ours-validation (no ours)", "cross",
+                            ["ours-validation"], "all", ["ours"]))
     for es in sets:
         data = reader.load(only=es.sources)
         es.examples = [e for e in data.part(es.split) if e.labels[head] is not None]

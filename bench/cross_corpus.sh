@@ -29,6 +29,16 @@ if b: print("%-20s %8d %8.3f %8.3f" % (sys.argv[1], h["n"], b["roc_auc"] or floa
 else: print("%-20s %8d %8s %8s" % (sys.argv[1], h["n"], "-", "-"))
 ' "$corpus"
 done
+# Our validation comments, with a model that never saw any of our comments:
+# how far the public corpora alone carry to news comments.
+"$civility" train --config "$config" --exclude ours -o "$tmp/m.civ" 2>/dev/null
+"$civility" eval --model "$tmp/m.civ" --config "$config" --only ours-validation --json \
+  | python3 -c '
+import json, sys
+e = json.load(sys.stdin)
+h = next(h for h in e["heads"] if h["name"] == "incivility")
+print("%-20s %8d %8.3f %8.3f" % ("ours-val (no ours)", h["n"], h["binary"]["roc_auc"], h["binary"]["pr_auc"]))
+'
 "$civility" train --config "$config" -o "$tmp/all.civ" 2>/dev/null
 "$civility" eval --model "$tmp/all.civ" --config "$config" --only ours-validation --json \
   | python3 -c '

@@ -64,6 +64,28 @@ pub struct HeadConfig {
     /// Additive smoothing.
     #[serde(default = "default_alpha")]
     pub alpha: f64,
+    /// Binary heads: shrink each feature's log-odds toward zero by this
+    /// many standard errors (0 = plain naive Bayes).
+    #[serde(default)]
+    pub shrink: f64,
+    /// Which weights the calibration map is fitted with.
+    #[serde(default)]
+    pub calibrate: CalibrationWeights,
+}
+
+/// The comment weights a head's calibration is fitted with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CalibrationWeights {
+    /// The source weights: probabilities match the mix of the training
+    /// data, so a label that is rare there gets small probabilities.
+    #[default]
+    Natural,
+    /// The source weights with `balance` applied: probabilities as if each
+    /// balanced source had as many positive comments as negative ones.
+    /// For rare labels (threats) this gives probabilities that separate
+    /// "looks like one" from "does not" at 0.5.
+    Balanced,
 }
 
 fn default_alpha() -> f64 {
@@ -212,6 +234,9 @@ pub struct LabelRule {
     /// Label when the test fails.
     #[serde(default, rename = "else")]
     pub otherwise: Option<String>,
+    /// Label when the field is missing or null (by default: unlabelled).
+    #[serde(default)]
+    pub missing: Option<String>,
 }
 
 impl LabelRule {
@@ -225,10 +250,9 @@ impl LabelRule {
 
     /// The label this rule reads from `row`, or `None` if unlabelled.
     pub fn label(&self, row: &Value) -> Option<String> {
-        let mut v = lookup(row, &self.field)?;
-        if v.is_null() {
-            return None;
-        }
+        let Some(mut v) = lookup(row, &self.field).filter(|v| !v.is_null()) else {
+            return self.missing.clone();
+        };
         if self.single {
             match v {
                 Value::Array(a) if a.len() == 1 => v = &a[0],
@@ -324,6 +348,8 @@ impl TrainingConfig {
                 positive: None,
                 variant: Variant::Multinomial,
                 alpha: 1.0,
+                shrink: 0.0,
+                calibrate: CalibrationWeights::Natural,
             })
             .collect();
         let sources = files
@@ -896,6 +922,11 @@ mod tests {
             Some("true".into())
         );
         assert_eq!(rule("field = 'missing'").label(&row), None);
+        assert_eq!(
+            rule("field = 'n.insult'\nat_least = 1\nthen = 'true'\nelse = 'false'\nmissing = 'false'")
+                .label(&row),
+            Some("false".into())
+        );
         let spans = json!({"spans": [[0, 4]], "none": []});
         let nonempty = "nonempty = true\nthen = 'uncivil'\nelse = 'civil'";
         assert_eq!(

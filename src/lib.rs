@@ -76,3 +76,8 @@ pub use normalize::{Normalized, Normalizer, NormalizerConfig};
 pub use pipeline::{Analysis, Pipeline, PipelineConfig, Scratch};
 pub use policy::{Decision, Policy, Rule};
 pub use tokenize::{Token, TokenKind, Tokenizer};
+
+// The README's Rust examples run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -5,6 +5,7 @@ use super::train::config_from;
 use anyhow::Result;
 use civility::data::{Dataset, LoadOptions};
 use civility::evaluate::{evaluate, Evaluation, Subset};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -99,11 +100,14 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
         (Some(SplitArg::Train), _) => Subset::Train,
     };
     let evaluation = evaluate(&moderator, &data, subset, args.threads);
+    let mut out = std::io::stdout().lock();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&evaluation)?);
+        serde_json::to_writer_pretty(&mut out, &evaluation)?;
+        writeln!(out)?;
     } else {
-        print_evaluation(&evaluation);
+        print_evaluation(&mut out, &evaluation)?;
     }
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -111,14 +115,16 @@ fn fmt_opt(x: Option<f64>) -> String {
     x.map_or_else(|| "-".into(), |v| format!("{v:.3}"))
 }
 
-fn print_evaluation(e: &Evaluation) {
-    println!(
+fn print_evaluation(out: &mut impl Write, e: &Evaluation) -> std::io::Result<()> {
+    writeln!(
+        out,
         "{} comments: allow {}, review {}, reject {}",
         e.comments, e.decisions[0], e.decisions[1], e.decisions[2]
-    );
+    )?;
     for h in &e.heads {
         if let Some(b) = &h.binary {
-            println!(
+            writeln!(
+                out,
                 "\n{} ({} labelled, {} {}): ROC AUC {}  PR AUC {}  ECE {}",
                 h.name,
                 h.n,
@@ -127,41 +133,49 @@ fn print_evaluation(e: &Evaluation) {
                 fmt_opt(b.roc_auc),
                 fmt_opt(b.pr_auc),
                 fmt_opt(b.ece)
-            );
-            println!(
+            )?;
+            writeln!(
+                out,
                 "  at threshold {:.2}: precision {:.3}  recall {:.3}  F1 {:.3}",
                 b.threshold, b.precision, b.recall, b.f1
-            );
+            )?;
             let c = &b.confusion;
-            println!(
+            writeln!(
+                out,
                 "  confusion: TP {}  FP {}  FN {}  TN {}",
                 c.tp, c.fp, c.fn_, c.tn
-            );
+            )?;
         }
         if let Some(m) = &h.multiclass {
-            println!(
+            writeln!(
+                out,
                 "\n{} ({} labelled): macro-F1 {:.3}  accuracy {:.3}",
                 h.name, h.n, m.macro_f1, m.accuracy
-            );
+            )?;
             let width = h.labels.iter().map(|l| l.len()).max().unwrap_or(5).max(5);
-            print!("  {:<width$}", "true\\pred");
+            write!(out, "  {:<width$}", "true\\pred")?;
             for l in &h.labels {
-                print!(" {:>8}", &l[..l.len().min(8)]);
+                write!(out, " {:>8}", &l[..l.len().min(8)])?;
             }
-            println!("   F1");
+            writeln!(out, "   F1")?;
             for (i, row) in m.confusion.counts.iter().enumerate() {
-                print!("  {:<width$}", h.labels[i]);
+                write!(out, "  {:<width$}", h.labels[i])?;
                 for n in row {
-                    print!(" {n:>8}");
+                    write!(out, " {n:>8}")?;
                 }
-                println!("   {:.3}", m.per_label_f1.get(i).copied().unwrap_or(0.0));
+                writeln!(
+                    out,
+                    "   {:.3}",
+                    m.per_label_f1.get(i).copied().unwrap_or(0.0)
+                )?;
             }
         }
         if h.n == 0 {
-            println!("\n{}: no labelled comments", h.name);
+            writeln!(out, "\n{}: no labelled comments", h.name)?;
         }
     }
     if !e.missing_heads.is_empty() {
-        println!("\nnot in the model: {}", e.missing_heads.join(", "));
+        writeln!(out, "\nnot in the model: {}", e.missing_heads.join(", "))?;
     }
+    Ok(())
 }

@@ -7,6 +7,7 @@ mod train;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -127,6 +128,8 @@ fn info(args: InfoArgs) -> Result<ExitCode> {
         "policy": model.policy(),
         "metadata": model.metadata(),
     });
-    println!("{}", serde_json::to_string_pretty(&info)?);
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, &info)?;
+    writeln!(out)?;
     Ok(ExitCode::SUCCESS)
 }

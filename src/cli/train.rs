@@ -4,7 +4,7 @@ use super::BadInput;
 use anyhow::{Context, Result};
 use civility::data::{Dataset, LoadOptions, TrainingConfig};
 use civility::train::{train, TrainOptions, TrainReport};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -107,22 +107,26 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         std::fs::write(path, json + "\n")
             .with_context(|| format!("cannot write the report to {}", path.display()))?;
     }
-    print_report(&report);
-    eprintln!("wrote {}", args.output.display());
+    // The report is a courtesy: a closed stderr must not fail the run.
+    let mut err = std::io::stderr().lock();
+    let _ = print_report(&mut err, &report);
+    let _ = writeln!(err, "wrote {}", args.output.display());
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_report(report: &TrainReport) {
-    eprintln!(
+fn print_report(out: &mut impl Write, report: &TrainReport) -> std::io::Result<()> {
+    writeln!(
+        out,
         "source                     rows     kept  holdout  dupes  unlabelled  invalid  capped"
-    );
+    )?;
     for s in &report.sources {
-        eprintln!(
+        writeln!(
+            out,
             "{:<22} {:>8} {:>8} {:>8} {:>6} {:>11} {:>8} {:>7}",
             s.name, s.rows, s.kept, s.holdout, s.duplicates, s.unlabelled, s.invalid, s.capped
-        );
+        )?;
     }
-    eprintln!("trained on {} comments", report.train_examples);
+    writeln!(out, "trained on {} comments", report.train_examples)?;
     for h in &report.heads {
         let counts: Vec<String> = h
             .labels
@@ -135,6 +139,7 @@ fn print_report(report: &TrainReport) {
             (_, Some(f1)) => format!("out-of-fold macro-F1 {f1:.3}"),
             _ => String::new(),
         };
-        eprintln!("  {:<16} {}  {}", h.name, counts.join(" "), quality);
+        writeln!(out, "  {:<16} {}  {}", h.name, counts.join(" "), quality)?;
     }
+    Ok(())
 }

@@ -60,6 +60,8 @@ struct HeadHeader {
     labels: Vec<String>,
     variant: Variant,
     alpha: f64,
+    #[serde(default)]
+    shrink: f64,
     n_features: usize,
     class_weights: Vec<f64>,
     #[serde(default)]
@@ -82,6 +84,7 @@ pub(crate) fn write(model: &Model, mut w: impl Write) -> Result<()> {
                 labels: h.head.labels.clone(),
                 variant: h.head.variant,
                 alpha: h.head.alpha,
+                shrink: h.head.shrink,
                 n_features: h.head.n_features,
                 class_weights: h.head.class_weights.clone(),
                 positive: h.positive.map(|p| h.head.labels[p].clone()),
@@ -273,6 +276,8 @@ fn build(header: Header, payload: &[u8]) -> Result<Model> {
             )));
         }
         let mut head = Head::new(h.name, h.labels, h.variant, h.alpha, h.n_features)
+            .map_err(|e| damaged(e.to_string()))?;
+        head.set_shrink(h.shrink)
             .map_err(|e| damaged(e.to_string()))?;
         let len = head.counts.len();
         for (c, bytes) in head

@@ -274,24 +274,12 @@ impl Moderator {
                     h.head.name, h.head.n_features
                 )));
             }
-            let w = h.head.weights();
-            match h.positive {
-                Some(p) => {
-                    let n = 1 - p;
-                    info.bias = vec![w.bias[p] - w.bias[n]];
-                    for f in 0..n_features {
-                        table[f * stride + info.column] =
-                            (w.weights[p * n_features + f] - w.weights[n * n_features + f]) as f32;
-                    }
-                }
-                None => {
-                    info.bias = w.bias.clone();
-                    for c in 0..info.labels.len() {
-                        for f in 0..n_features {
-                            table[f * stride + info.column + c] =
-                                w.weights[c * n_features + f] as f32;
-                        }
-                    }
+            let w = h.head.scoring_weights(h.positive);
+            info.bias = w.bias.clone();
+            let columns = w.bias.len();
+            for c in 0..columns {
+                for f in 0..n_features {
+                    table[f * stride + info.column + c] = w.weights[c * n_features + f] as f32;
                 }
             }
         }

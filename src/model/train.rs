@@ -29,7 +29,9 @@
 use super::calibration::{Calibration, Temperature};
 use super::naive_bayes::Head;
 use super::{HeadState, Model};
-use crate::data::{CalibrationMethod, Dataset, Part, SourceReport, TrainingConfig};
+use crate::data::{
+    CalibrationMethod, CalibrationWeights, Dataset, Part, SourceReport, TrainingConfig,
+};
 use crate::error::{Error, Result};
 use crate::features::SparseVec;
 use crate::metrics;
@@ -120,13 +122,15 @@ pub fn train(
             .iter()
             .zip(&data.heads)
             .map(|(hc, hl)| {
-                Head::new(
+                let mut head = Head::new(
                     &hc.name,
                     hl.labels.clone(),
                     hc.variant,
                     hc.alpha,
                     n_features,
-                )
+                )?;
+                head.set_shrink(hc.shrink)?;
+                Ok(head)
             })
             .collect()
     };
@@ -175,25 +179,24 @@ pub fn train(
             for (h, head) in total.iter().enumerate() {
                 let mut without = head.clone();
                 without.merge(&fold[h], -1.0);
-                let w = without.weights();
-                let k = head.labels.len();
-                let mut jll = vec![0.0; k];
+                let positive = data.heads[h].positive;
+                let w = without.scoring_weights(positive);
+                let mut jll = vec![0.0; w.bias.len()];
                 for (e, x) in train.iter().zip(&vectors) {
                     let Some(c) = e.labels[h] else { continue };
                     if fold_of(e.hash) != f {
                         continue;
                     }
                     w.joint_log_likelihood(x, n_features, &mut jll);
-                    oof[h].push((0.0, usize::from(c), f64::from(e.weight)));
-                    if let Some(last) = oof[h].last_mut() {
-                        last.0 = if k == 2 {
-                            let p = data.heads[h].positive.unwrap_or(1);
-                            jll[p] - jll[1 - p]
-                        } else {
-                            f64::NAN
-                        };
-                    }
-                    if k > 2 {
+                    let raw = if positive.is_some() { jll[0] } else { f64::NAN };
+                    let weight = match config.heads[h].calibrate {
+                        CalibrationWeights::Natural => e.weight,
+                        CalibrationWeights::Balanced => {
+                            e.weight * balance[e.source][h][usize::from(c)]
+                        }
+                    };
+                    oof[h].push((raw, usize::from(c), f64::from(weight)));
+                    if positive.is_none() {
                         oof_logits[h].extend_from_slice(&jll);
                     }
                 }
