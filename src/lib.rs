@@ -58,6 +58,9 @@ mod pipeline;
 mod policy;
 mod tokenize;
 
+#[cfg(test)]
+mod testing;
+
 pub mod data;
 pub mod evaluate;
 

@@ -469,22 +469,7 @@ pub fn threshold_for_recall(scores: &[f64], labels: &[bool], target: f64) -> Opt
 mod tests {
     use super::*;
 
-    /// Tiny xorshift64* generator for reproducible property-style loops.
-    struct XorShift(u64);
-
-    impl XorShift {
-        fn next_u64(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
-
-        /// Uniform in `[0, 1)`.
-        fn unit(&mut self) -> f64 {
-            (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-        }
-    }
+    use crate::testing::XorShift;
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() <= 1e-12

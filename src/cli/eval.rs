@@ -1,12 +1,9 @@
 //! `civility eval`: measure a model on labelled comments.
 
-use super::load_model;
-use super::train::config_from;
+use super::args::{DataArgs, ModelArgs};
 use anyhow::Result;
-use civility::data::{Dataset, LoadOptions};
 use civility::evaluate::{evaluate, Evaluation, Subset};
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -32,39 +29,13 @@ enum SplitArg {
 
 With --config the default split is the held-out part; with FILEs it is every row.")]
 pub struct EvalArgs {
-    /// Data files (JSONL or CSV), when no --config is given.
-    #[arg(value_name = "FILE", required_unless_present = "config")]
-    files: Vec<PathBuf>,
-    /// Model file (default: the built-in model).
-    #[arg(long, value_name = "PATH")]
-    model: Option<PathBuf>,
-    /// Training configuration whose sources and label rules to use.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["files", "head", "text"])]
-    config: Option<PathBuf>,
-    /// With FILEs: a head to evaluate, labelled by the field of the same name.
-    #[arg(long, value_name = "NAME", requires = "files")]
-    head: Vec<String>,
-    /// With FILEs: the field holding the comment text.
-    #[arg(long, value_name = "FIELD", default_value = "text")]
-    text: String,
+    #[command(flatten)]
+    data: DataArgs,
+    #[command(flatten)]
+    model: ModelArgs,
     /// Which part of the split to evaluate on.
     #[arg(long, value_enum)]
     split: Option<SplitArg>,
-    /// Leave out a source of the configuration (repeatable).
-    #[arg(long, value_name = "SOURCE")]
-    exclude: Vec<String>,
-    /// Use only these sources of the configuration (repeatable).
-    #[arg(long, value_name = "SOURCE")]
-    only: Vec<String>,
-    /// Skip malformed rows instead of stopping.
-    #[arg(long)]
-    skip_invalid: bool,
-    /// Review threshold of the main head (default: the model's).
-    #[arg(long, value_name = "P")]
-    review: Option<f64>,
-    /// Reject threshold of the main head (default: the model's).
-    #[arg(long, value_name = "P")]
-    reject: Option<f64>,
     /// Print the results as JSON.
     #[arg(long)]
     json: bool,
@@ -74,27 +45,14 @@ pub struct EvalArgs {
 }
 
 pub fn run(args: EvalArgs) -> Result<ExitCode> {
-    let mut moderator = load_model(args.model.as_ref())?;
-    moderator
-        .set_thresholds(args.review, args.reject)
-        .map_err(|e| super::BadInput(e.to_string()))?;
-    let heads = if args.head.is_empty() && args.config.is_none() {
-        moderator
-            .model()
-            .heads()
-            .map(|h| h.name().to_string())
-            .collect()
-    } else {
-        args.head.clone()
-    };
-    let config = config_from(args.config.as_ref(), &args.files, &args.text, &heads)?;
-    let options = LoadOptions {
-        skip_invalid: args.skip_invalid,
-        exclude: args.exclude.clone(),
-        only: args.only.clone(),
-    };
-    let data = Dataset::load(&config, &options)?;
-    let subset = match (args.split, args.config.is_some()) {
+    let moderator = args.model.load()?;
+    let model_heads: Vec<String> = moderator
+        .model()
+        .heads()
+        .map(|h| h.name().to_string())
+        .collect();
+    let (_, data) = args.data.load(&model_heads)?;
+    let subset = match (args.split, args.data.config.is_some()) {
         (Some(SplitArg::All), _) | (None, false) => Subset::All,
         (Some(SplitArg::Holdout), _) | (None, true) => Subset::Holdout,
         (Some(SplitArg::Train), _) => Subset::Train,

@@ -1,6 +1,7 @@
 //! Command-line definition and dispatch. Each subcommand's work lives in the
 //! library; these modules only parse flags, read input and print.
 
+mod args;
 mod eval;
 mod score;
 mod train;
@@ -96,18 +97,8 @@ pub fn run() -> Result<ExitCode> {
     }
 }
 
-/// Loads the model named on the command line, or the built-in one.
-pub fn load_model(path: Option<&PathBuf>) -> Result<civility::Moderator> {
-    use anyhow::Context;
-    match path {
-        Some(p) => civility::Moderator::from_path(p)
-            .with_context(|| format!("cannot load model {}", p.display())),
-        None => civility::Moderator::embedded().context("cannot load the built-in model"),
-    }
-}
-
 fn info(args: InfoArgs) -> Result<ExitCode> {
-    let moderator = load_model(args.model.as_ref())?;
+    let moderator = args::load_model(args.model.as_ref())?;
     let model = moderator.model();
     let heads: Vec<serde_json::Value> = model
         .heads()

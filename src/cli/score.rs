@@ -1,10 +1,10 @@
 //! `civility score`: one comment from stdin, or JSON lines in and out.
 
-use super::{load_model, BadInput};
+use super::args::ModelArgs;
+use super::BadInput;
 use anyhow::{Context, Result};
 use civility::{Moderator, Verdict};
 use std::io::{BufRead, Read, Write};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Score a comment read from stdin (or one JSON object per line with --jsonl).
@@ -19,9 +19,8 @@ use std::process::ExitCode;
 With --jsonl each input line is {\"id\": <any JSON, optional>, \"text\": \"...\"} and each output line is
 {\"id\", \"decision\", \"incivility\", \"attributes\": {...}, \"tone\": {\"label\", \"scores\"}}, in input order.")]
 pub struct ScoreArgs {
-    /// Model file (default: the built-in model).
-    #[arg(long, value_name = "PATH")]
-    model: Option<PathBuf>,
+    #[command(flatten)]
+    model: ModelArgs,
     /// Print the verdict as one JSON object.
     #[arg(long, conflicts_with = "jsonl")]
     json: bool,
@@ -31,22 +30,13 @@ pub struct ScoreArgs {
     /// Also list the words that pushed the incivility score up or down.
     #[arg(long, conflicts_with = "jsonl")]
     explain: bool,
-    /// Review at or above this P(uncivil) (default: the model's).
-    #[arg(long, value_name = "P")]
-    review: Option<f64>,
-    /// Reject at or above this P(uncivil) (default: the model's).
-    #[arg(long, value_name = "P")]
-    reject: Option<f64>,
     /// Worker threads for --jsonl (default: all cores).
     #[arg(long, value_name = "N", default_value_t = 0)]
     threads: usize,
 }
 
 pub fn run(args: ScoreArgs) -> Result<ExitCode> {
-    let mut moderator = load_model(args.model.as_ref())?;
-    moderator
-        .set_thresholds(args.review, args.reject)
-        .map_err(|e| BadInput(e.to_string()))?;
+    let moderator = args.model.load()?;
     let stdin = std::io::stdin();
     let stdout = std::io::stdout();
     if args.jsonl {

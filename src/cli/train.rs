@@ -1,8 +1,7 @@
 //! `civility train`: labelled comments in, model file out.
 
-use super::BadInput;
+use super::args::DataArgs;
 use anyhow::{Context, Result};
-use civility::data::{Dataset, LoadOptions, TrainingConfig};
 use civility::train::{train, TrainOptions, TrainReport};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -23,30 +22,11 @@ use std::process::ExitCode;
 The model is written to a temporary file and renamed over OUT only when complete.
 See models/default.toml for the configuration format (sources, label rules, heads).")]
 pub struct TrainArgs {
-    /// Data files (JSONL or CSV), when no --config is given.
-    #[arg(value_name = "FILE", required_unless_present = "config")]
-    files: Vec<PathBuf>,
-    /// Training configuration (TOML): pipeline, heads, sources, label rules.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["files", "head", "text"])]
-    config: Option<PathBuf>,
-    /// With FILEs: a head to train from the field of the same name (repeatable).
-    #[arg(long, value_name = "NAME", requires = "files")]
-    head: Vec<String>,
-    /// With FILEs: the field holding the comment text.
-    #[arg(long, value_name = "FIELD", default_value = "text")]
-    text: String,
+    #[command(flatten)]
+    data: DataArgs,
     /// Where to write the model.
     #[arg(short, long, value_name = "OUT")]
     output: PathBuf,
-    /// Skip malformed rows (counted in the report) instead of stopping.
-    #[arg(long)]
-    skip_invalid: bool,
-    /// Leave out a source of the configuration (repeatable).
-    #[arg(long, value_name = "SOURCE")]
-    exclude: Vec<String>,
-    /// Use only these sources of the configuration (repeatable).
-    #[arg(long, value_name = "SOURCE")]
-    only: Vec<String>,
     /// Write the training report as JSON to this file.
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
@@ -55,38 +35,8 @@ pub struct TrainArgs {
     threads: usize,
 }
 
-/// Reads the configuration from `--config`, or builds one from data files.
-pub fn config_from(
-    config: Option<&PathBuf>,
-    files: &[PathBuf],
-    text: &str,
-    heads: &[String],
-) -> Result<TrainingConfig> {
-    match config {
-        Some(path) => Ok(TrainingConfig::from_path(path)?),
-        None => {
-            if heads.is_empty() {
-                return Err(BadInput(
-                    "name the heads to train with --head (e.g. --head incivility), or give --config"
-                        .into(),
-                )
-                .into());
-            }
-            let config = TrainingConfig::from_files(files, text, heads);
-            config.validate().map_err(BadInput)?;
-            Ok(config)
-        }
-    }
-}
-
 pub fn run(args: TrainArgs) -> Result<ExitCode> {
-    let config = config_from(args.config.as_ref(), &args.files, &args.text, &args.head)?;
-    let options = LoadOptions {
-        skip_invalid: args.skip_invalid,
-        exclude: args.exclude.clone(),
-        only: args.only.clone(),
-    };
-    let data = Dataset::load(&config, &options)?;
+    let (config, data) = args.data.load(&[])?;
     let interactive = std::io::stderr().is_terminal();
     let progress = |stage: &str, done: usize, total: usize| {
         eprint!("\r{stage}: {done}/{total}        ");

@@ -23,7 +23,7 @@ const MIN_TEMPERATURE: f64 = 1e-3;
 const MAX_TEMPERATURE: f64 = 1e4;
 
 /// The logistic function, without overflow for any input; NaN stays NaN.
-fn sigmoid(z: f64) -> f64 {
+pub(crate) fn sigmoid(z: f64) -> f64 {
     if z >= 0.0 {
         1.0 / (1.0 + (-z).exp())
     } else {
@@ -720,29 +720,7 @@ impl Temperature {
 mod tests {
     use super::*;
 
-    /// Tiny xorshift64* generator for reproducible property-style loops.
-    struct XorShift(u64);
-
-    impl XorShift {
-        fn next_u64(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
-
-        /// Uniform in `[0, 1)`.
-        fn unit(&mut self) -> f64 {
-            (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-        }
-
-        /// Standard normal by Box-Muller.
-        fn normal(&mut self) -> f64 {
-            let u = 1.0 - self.unit();
-            let v = self.unit();
-            (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
-        }
-    }
+    use crate::testing::XorShift;
 
     fn platt_params(c: &Calibration) -> (f64, f64) {
         match c {

@@ -467,7 +467,7 @@ impl Moderator {
                     let llr = h.bias[0] + acc[h.column];
                     let prob = match &h.calibration {
                         Some(c) => c.apply(llr),
-                        None => sigmoid(llr),
+                        None => calibration::sigmoid(llr),
                     };
                     out[p] = prob;
                     out[1 - p] = 1.0 - prob;
@@ -495,15 +495,6 @@ impl Moderator {
             probs,
             raw,
         }
-    }
-}
-
-fn sigmoid(x: f64) -> f64 {
-    if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (1.0 + e)
     }
 }
 

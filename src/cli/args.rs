@@ -1,0 +1,103 @@
+//! Flags shared by several subcommands: which model, which data.
+
+use super::BadInput;
+use anyhow::{Context, Result};
+use civility::data::{Dataset, LoadOptions, TrainingConfig};
+use civility::Moderator;
+use std::path::PathBuf;
+
+/// The model to use and overrides of its thresholds.
+#[derive(Debug, clap::Args)]
+pub struct ModelArgs {
+    /// Model file (default: the built-in model).
+    #[arg(long, value_name = "PATH")]
+    pub model: Option<PathBuf>,
+    /// Review at or above this P(uncivil) (default: the model's).
+    #[arg(long, value_name = "P")]
+    review: Option<f64>,
+    /// Reject at or above this P(uncivil) (default: the model's).
+    #[arg(long, value_name = "P")]
+    reject: Option<f64>,
+}
+
+impl ModelArgs {
+    /// Loads the model and applies the threshold overrides.
+    pub fn load(&self) -> Result<Moderator> {
+        let mut moderator = load_model(self.model.as_ref())?;
+        moderator
+            .set_thresholds(self.review, self.reject)
+            .map_err(|e| BadInput(e.to_string()))?;
+        Ok(moderator)
+    }
+}
+
+/// Loads the model named on the command line, or the built-in one.
+pub fn load_model(path: Option<&PathBuf>) -> Result<Moderator> {
+    match path {
+        Some(p) => {
+            Moderator::from_path(p).with_context(|| format!("cannot load model {}", p.display()))
+        }
+        None => Moderator::embedded().context("cannot load the built-in model"),
+    }
+}
+
+/// Labelled data: files with fields named after the heads, or a
+/// configuration that maps corpora onto heads.
+#[derive(Debug, clap::Args)]
+pub struct DataArgs {
+    /// Data files (JSONL or CSV), when no --config is given.
+    #[arg(value_name = "FILE", required_unless_present = "config")]
+    files: Vec<PathBuf>,
+    /// Configuration (TOML): pipeline, heads, sources and their label rules.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["files", "head", "text"])]
+    pub config: Option<PathBuf>,
+    /// With FILEs: a head, labelled by the field of the same name (repeatable).
+    #[arg(long, value_name = "NAME", requires = "files")]
+    head: Vec<String>,
+    /// With FILEs: the field holding the comment text.
+    #[arg(long, value_name = "FIELD", default_value = "text")]
+    text: String,
+    /// Leave out a source of the configuration (repeatable).
+    #[arg(long, value_name = "SOURCE")]
+    exclude: Vec<String>,
+    /// Use only these sources of the configuration (repeatable).
+    #[arg(long, value_name = "SOURCE")]
+    only: Vec<String>,
+    /// Skip malformed rows (counted in the report) instead of stopping.
+    #[arg(long)]
+    skip_invalid: bool,
+}
+
+impl DataArgs {
+    /// Reads the configuration and the data. Without `--config` and
+    /// `--head`, the heads are `default_heads`.
+    pub fn load(&self, default_heads: &[String]) -> Result<(TrainingConfig, Dataset)> {
+        let config = match &self.config {
+            Some(path) => TrainingConfig::from_path(path)?,
+            None => {
+                let heads = if self.head.is_empty() {
+                    default_heads
+                } else {
+                    &self.head
+                };
+                if heads.is_empty() {
+                    return Err(BadInput(
+                        "name the heads with --head (e.g. --head incivility), or give --config"
+                            .into(),
+                    )
+                    .into());
+                }
+                let config = TrainingConfig::from_files(&self.files, &self.text, heads);
+                config.validate().map_err(BadInput)?;
+                config
+            }
+        };
+        let options = LoadOptions {
+            skip_invalid: self.skip_invalid,
+            exclude: self.exclude.clone(),
+            only: self.only.clone(),
+        };
+        let data = Dataset::load(&config, &options)?;
+        Ok((config, data))
+    }
+}
