@@ -9,8 +9,9 @@
 //! table at scoring time (a feature is a few multiplications, with no
 //! allocation and no map lookup per token), the model can be updated with
 //! new text whose words it has never seen, and the model file size is fixed
-//! by one parameter. The cost is collisions; with the default 2^18 buckets
-//! the measured loss against 2^20 buckets is small (see `models/README.md`).
+//! by one parameter. The cost is collisions: measured across corpora, 2^18
+//! buckets rank comments almost as well as 2^20 (mean cross-corpus ROC AUC
+//! 0.721 against 0.727) at a quarter of the model size (`models/README.md`).
 
 use crate::normalize::Normalized;
 use crate::tokenize::{Token, TokenKind};
