@@ -52,6 +52,7 @@ pub enum Norm {
 /// | `tf` | `binary` | how repeats inside one comment count | |
 /// | `shape` | `true` | emit shape features (capitals, mentions, links) | |
 /// | `norm` | `none` | scale each comment's vector to unit length (`l2`) | |
+/// | `negation` | `false` | mark words in the scope of a negation ("don't *hate*") as features of their own | |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FeatureConfig {
@@ -71,7 +72,15 @@ pub struct FeatureConfig {
     pub shape: bool,
     /// Length normalization.
     pub norm: Norm,
+    /// Mark words after a negation ("not", "never", "don't", …), up to the
+    /// next punctuation or [`NEGATION_SCOPE`] words, as negated: their word
+    /// and character features are hashed apart from the plain word's, so
+    /// "I don't hate them" does not carry the weight of "hate".
+    pub negation: bool,
 }
+
+/// The most words a negation reaches.
+pub const NEGATION_SCOPE: u8 = 6;
 
 impl Default for FeatureConfig {
     fn default() -> Self {
@@ -84,6 +93,7 @@ impl Default for FeatureConfig {
             tf: TermFrequency::Binary,
             shape: true,
             norm: Norm::None,
+            negation: false,
         }
     }
 }
@@ -180,6 +190,7 @@ const SEED_WORD: u64 = 0x9e37_79b9_7f4a_7c15;
 const SEED_CHAR: u64 = 0xc2b2_ae3d_27d4_eb4f;
 const SEED_BIGRAM: u64 = 0x1656_67b1_9e37_79f9;
 const SEED_TRIGRAM: u64 = 0x27d4_eb2f_1656_67c5;
+const SEED_NEGATED: u64 = 0x85eb_ca77_c2b2_ae63;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 const MARK_START: u64 = 0x02;
 const MARK_END: u64 = 0x03;
@@ -223,15 +234,28 @@ impl Vectorizer {
         let text = normalized.as_str();
         let cw = self.config.char_weight;
         let mut prev: [Option<u64>; 2] = [None, None];
+        // Words left in the current negation's scope, and where the previous
+        // token ended (punctuation in between closes the scope).
+        let mut negation_left = 0u8;
+        let mut prev_end = 0;
         for (ti, token) in tokens.iter().enumerate() {
             let norm = text.get(token.norm.clone()).unwrap_or("");
+            if self.config.negation && negation_left > 0 {
+                let gap = text.get(prev_end..token.norm.start).unwrap_or("");
+                if token.kind == TokenKind::Punct || gap.contains(['.', ',', ';', ':', '!', '?']) {
+                    negation_left = 0;
+                }
+            }
+            prev_end = token.norm.end;
+            let negated = negation_left > 0 && token.kind == TokenKind::Word;
             let h = match token.kind {
                 TokenKind::Word | TokenKind::Emoji | TokenKind::Punct => hash_str(SEED_WORD, norm),
                 TokenKind::Number => hash_str(SEED_WORD, "\u{1}number"),
                 TokenKind::Url => hash_str(SEED_WORD, "\u{1}url"),
                 TokenKind::Mention => hash_str(SEED_WORD, "\u{1}mention"),
             };
-            f(ti, self.bucket(h), 1.0);
+            let unigram = if negated { h ^ SEED_NEGATED } else { h };
+            f(ti, self.bucket(unigram), 1.0);
             if token.kind == TokenKind::Punct {
                 continue;
             }
@@ -249,10 +273,22 @@ impl Vectorizer {
             }
             if token.kind == TokenKind::Word {
                 if self.config.char_min > 0 {
-                    self.visit_char_ngrams(norm, |b| f(ti, b, cw));
+                    let seed = if negated {
+                        SEED_CHAR ^ SEED_NEGATED
+                    } else {
+                        SEED_CHAR
+                    };
+                    self.visit_char_ngrams(norm, seed, |b| f(ti, b, cw));
                 }
                 if self.config.shape && is_shouted(original.get(token.span.clone())) {
                     f(ti, self.bucket(hash_str(SEED_WORD, "\u{1}caps")), 1.0);
+                }
+                if self.config.negation {
+                    if is_negation(norm) {
+                        negation_left = NEGATION_SCOPE;
+                    } else {
+                        negation_left = negation_left.saturating_sub(1);
+                    }
                 }
             }
         }
@@ -260,14 +296,14 @@ impl Vectorizer {
 
     /// Character n-grams of one word with boundary markers. Each start
     /// position hashes at most `char_max` characters: linear in the word.
-    fn visit_char_ngrams(&self, word: &str, mut f: impl FnMut(u32)) {
+    fn visit_char_ngrams(&self, word: &str, seed: u64, mut f: impl FnMut(u32)) {
         let (min, max) = (
             usize::from(self.config.char_min),
             usize::from(self.config.char_max),
         );
         let starts = std::iter::once(None).chain(word.char_indices().map(|(i, _)| Some(i)));
         for start in starts {
-            let mut h = SEED_CHAR;
+            let mut h = seed;
             let mut n = 0;
             let rest = match start {
                 None => {
@@ -351,6 +387,38 @@ impl Vectorizer {
         self.transform_into(normalized, original, tokens, &mut Vec::new(), &mut out);
         out
     }
+}
+
+/// A word that negates what follows: "not", "never", "nobody", "don't", …
+fn is_negation(word: &str) -> bool {
+    matches!(
+        word,
+        "not"
+            | "no"
+            | "never"
+            | "nobody"
+            | "nothing"
+            | "none"
+            | "neither"
+            | "nor"
+            | "without"
+            | "cannot"
+            | "dont"
+            | "doesnt"
+            | "didnt"
+            | "isnt"
+            | "arent"
+            | "wasnt"
+            | "werent"
+            | "wont"
+            | "cant"
+            | "shouldnt"
+            | "wouldnt"
+            | "couldnt"
+            | "aint"
+            | "hardly"
+    ) || word.ends_with("n't")
+        || word.ends_with("n\u{2019}t")
 }
 
 /// A word of three or more letters written all in capitals.
@@ -478,6 +546,33 @@ mod tests {
         };
         assert_eq!(features(config.clone(), "STOP").len(), 2);
         assert_eq!(features(config, "Stop").len(), 1);
+    }
+
+    #[test]
+    fn negation_marks_words_until_punctuation() {
+        let config = FeatureConfig {
+            negation: true,
+            ..words_only()
+        };
+        let plain = features(config.clone(), "hate");
+        let negated = features(config.clone(), "I don't hate them");
+        let after = features(config.clone(), "I don't know. hate");
+        let far = features(config, "no one two three four five six hate");
+        let hate = plain.indices[0];
+        assert!(
+            !negated.indices.contains(&hate),
+            "negated 'hate' must differ"
+        );
+        assert!(
+            after.indices.contains(&hate),
+            "the scope ends at the full stop"
+        );
+        assert!(
+            far.indices.contains(&hate),
+            "the scope ends after six words"
+        );
+        let off = features(words_only(), "I don't hate them");
+        assert!(off.indices.contains(&hate), "negation off by default");
     }
 
     #[test]

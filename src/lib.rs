@@ -63,6 +63,7 @@ mod testing;
 
 pub mod data;
 pub mod evaluate;
+pub mod perturb;
 
 pub use error::{Error, Result};
 pub use features::{FeatureConfig, Norm, SparseVec, TermFrequency, Vectorizer};

@@ -540,15 +540,19 @@ fn fold_leet(core: &mut [Ch]) {
         let n = core.iter().take_while(|ch| ch.c.is_ascii_digit()).count();
         core[n..].iter().all(|ch| ch.c.is_ascii_alphabetic()) && core.len() - n <= 3
     };
-    // "covid19", "mp3", "h1n1": a name ending in a digit.
-    if digits_then_letters || last_digit {
+    let folded: Vec<Ch> = core
+        .iter()
+        .map(|ch| Ch {
+            c: leet_letter(ch.c).unwrap_or(ch.c),
+            ..*ch
+        })
+        .collect();
+    // "covid19", "mp3", "h1n1": a name ending in a digit is left alone,
+    // unless it spells a lexicon word ("1d107").
+    if (digits_then_letters || last_digit) && lexicon_word(&folded).is_none() {
         return;
     }
-    for ch in core.iter_mut() {
-        if let Some(l) = leet_letter(ch.c) {
-            ch.c = l;
-        }
-    }
+    core.copy_from_slice(&folded);
 }
 
 /// Collapses runs of one letter longer than `max_repeat` to one letter,
@@ -751,6 +755,8 @@ mod tests {
         ("idiiot", "idiot"),
         ("asssshole", "asshole"),
         ("1d10t", "idiot"),
+        ("1d107", "idiot"),
+        ("h1n1", "h1n1"),
         ("m0ron", "moron"),
         ("sh!t!", "shit!"),
         ("a$$hole", "asshole"),

@@ -1,0 +1,276 @@
+//! Obfuscation families, for measuring how well scoring holds up when
+//! people disguise the words that would get their comment held.
+//!
+//! Each [`Family`] rewrites chosen words of a comment the way evaders do
+//! (Hosseini et al. 2017, "Deceiving Google's Perspective API"): "idiot"
+//! becomes "1d10t", "i.d.i.o.t", "i d i o t", "idiiot", "id*ot", "іdiot"
+//! with a Cyrillic і, "id\u{200B}iot" with a zero-width space, and so on.
+//! [`perturb`] rewrites the words that push a comment's incivility score up
+//! the most — what an evader would target — deterministically, so a
+//! report can be reproduced. `civility eval --perturb` and the tests use it.
+
+use std::fmt;
+
+/// One way of disguising a word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Family {
+    /// Letters replaced by digits and symbols: "1d107".
+    Leetspeak,
+    /// A dot between every letter: "i.d.i.o.t".
+    Separators,
+    /// A space between every letter: "i d i o t".
+    Spaced,
+    /// One separator inside the word: "idi.ot".
+    Split,
+    /// One letter repeated: "idiiiot".
+    Repeated,
+    /// A vowel masked with `*`: "id*ot".
+    Masked,
+    /// Latin letters replaced by Cyrillic or Greek look-alikes: "іdіot".
+    Homoglyphs,
+    /// Zero-width spaces inside the word.
+    ZeroWidth,
+    /// Accents on the vowels: "ìdíòt".
+    Diacritics,
+    /// Fullwidth letters: "ｉｄｉｏｔ".
+    Fullwidth,
+    /// Alternating case: "IdIoT".
+    MixedCase,
+}
+
+impl Family {
+    /// Every family, in report order.
+    pub const ALL: [Family; 11] = [
+        Family::Leetspeak,
+        Family::Separators,
+        Family::Spaced,
+        Family::Split,
+        Family::Repeated,
+        Family::Masked,
+        Family::Homoglyphs,
+        Family::ZeroWidth,
+        Family::Diacritics,
+        Family::Fullwidth,
+        Family::MixedCase,
+    ];
+
+    /// The family's name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Leetspeak => "leetspeak",
+            Family::Separators => "separators",
+            Family::Spaced => "spaced",
+            Family::Split => "split",
+            Family::Repeated => "repeated",
+            Family::Masked => "masked",
+            Family::Homoglyphs => "homoglyphs",
+            Family::ZeroWidth => "zero-width",
+            Family::Diacritics => "diacritics",
+            Family::Fullwidth => "fullwidth",
+            Family::MixedCase => "mixed-case",
+        }
+    }
+
+    /// Rewrites one word (ASCII letters only; other characters are kept).
+    /// `salt` varies the choice of position where the family has one.
+    pub fn apply(self, word: &str, salt: u64) -> String {
+        let chars: Vec<char> = word.chars().collect();
+        let n = chars.len();
+        let mut out = String::with_capacity(word.len() * 3);
+        match self {
+            Family::Leetspeak => {
+                for &c in &chars {
+                    out.push(match c.to_ascii_lowercase() {
+                        'a' => '4',
+                        'e' => '3',
+                        'i' => '1',
+                        'o' => '0',
+                        's' => '$',
+                        't' => '7',
+                        _ => c,
+                    });
+                }
+            }
+            Family::Separators | Family::Spaced => {
+                let sep = if self == Family::Separators { '.' } else { ' ' };
+                for (i, &c) in chars.iter().enumerate() {
+                    if i > 0 {
+                        out.push(sep);
+                    }
+                    out.push(c);
+                }
+            }
+            Family::Split => {
+                let at = 1 + (salt as usize) % n.saturating_sub(1).max(1);
+                for (i, &c) in chars.iter().enumerate() {
+                    if i == at && i < n {
+                        out.push('.');
+                    }
+                    out.push(c);
+                }
+            }
+            Family::Repeated => {
+                let at = (salt as usize) % n.max(1);
+                for (i, &c) in chars.iter().enumerate() {
+                    out.push(c);
+                    if i == at {
+                        out.push(c);
+                        out.push(c);
+                    }
+                }
+            }
+            Family::Masked => {
+                let vowels: Vec<usize> = (1..n)
+                    .filter(|&i| matches!(chars[i].to_ascii_lowercase(), 'a' | 'e' | 'i' | 'o' | 'u'))
+                    .collect();
+                let at = vowels.get((salt as usize) % vowels.len().max(1)).copied();
+                for (i, &c) in chars.iter().enumerate() {
+                    out.push(if Some(i) == at { '*' } else { c });
+                }
+            }
+            Family::Homoglyphs => {
+                for &c in &chars {
+                    out.push(match c {
+                        'a' => 'а',
+                        'c' => 'с',
+                        'e' => 'е',
+                        'i' => 'і',
+                        'o' => 'о',
+                        'p' => 'р',
+                        'x' => 'х',
+                        'y' => 'у',
+                        's' => 'ѕ',
+                        _ => c,
+                    });
+                }
+            }
+            Family::ZeroWidth => {
+                for (i, &c) in chars.iter().enumerate() {
+                    if i > 0 {
+                        out.push('\u{200B}');
+                    }
+                    out.push(c);
+                }
+            }
+            Family::Diacritics => {
+                for &c in &chars {
+                    out.push(match c {
+                        'a' => 'á',
+                        'e' => 'é',
+                        'i' => 'í',
+                        'o' => 'ò',
+                        'u' => 'ü',
+                        _ => c,
+                    });
+                }
+            }
+            Family::Fullwidth => {
+                for &c in &chars {
+                    out.push(if c.is_ascii_graphic() {
+                        char::from_u32(c as u32 - 0x21 + 0xFF01).unwrap_or(c)
+                    } else {
+                        c
+                    });
+                }
+            }
+            Family::MixedCase => {
+                for (i, &c) in chars.iter().enumerate() {
+                    out.push(if i % 2 == 0 {
+                        c.to_ascii_uppercase()
+                    } else {
+                        c.to_ascii_lowercase()
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
+impl fmt::Display for Family {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Rewrites the words at the given byte ranges of `text` with `family`.
+/// Ranges that are not ASCII-alphabetic words of at least three letters are
+/// left alone; ranges must not overlap.
+pub fn perturb(text: &str, words: &[std::ops::Range<usize>], family: Family) -> String {
+    let mut ranges: Vec<_> = words
+        .iter()
+        .filter(|r| {
+            text.get((*r).clone())
+                .is_some_and(|w| w.len() >= 3 && w.bytes().all(|b| b.is_ascii_alphabetic()))
+        })
+        .cloned()
+        .collect();
+    ranges.sort_by_key(|r| r.start);
+    let mut out = String::with_capacity(text.len() * 2);
+    let mut at = 0;
+    for r in ranges {
+        if r.start < at {
+            continue;
+        }
+        out.push_str(&text[at..r.start]);
+        let salt = r.start as u64 ^ (text.len() as u64).rotate_left(17);
+        out.push_str(&family.apply(&text[r.clone()], salt));
+        at = r.end;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize::Normalizer;
+
+    #[test]
+    fn families_rewrite_as_documented() {
+        let cases = [
+            (Family::Leetspeak, "1d107"),
+            (Family::Separators, "i.d.i.o.t"),
+            (Family::Spaced, "i d i o t"),
+            (Family::Homoglyphs, "іdіоt"),
+            (Family::ZeroWidth, "i\u{200B}d\u{200B}i\u{200B}o\u{200B}t"),
+            (Family::Diacritics, "ídíòt"),
+            (Family::Fullwidth, "ｉｄｉｏｔ"),
+            (Family::MixedCase, "IdIoT"),
+        ];
+        for (family, expected) in cases {
+            assert_eq!(family.apply("idiot", 0), expected, "{family}");
+        }
+        assert_eq!(Family::Repeated.apply("idiot", 1).len(), 7);
+        assert_eq!(Family::Masked.apply("idiot", 0).matches('*').count(), 1);
+        assert_eq!(Family::Split.apply("idiot", 0).matches('.').count(), 1);
+    }
+
+    #[test]
+    fn perturb_touches_only_the_given_words() {
+        let text = "You are an idiot, frankly.";
+        let out = perturb(text, &[11..16], Family::Separators);
+        assert_eq!(out, "You are an i.d.i.o.t, frankly.");
+        // Too short or not a word: left alone.
+        assert_eq!(perturb(text, &[8..10, 16..17], Family::Leetspeak), text);
+    }
+
+    /// The normalizer undoes every family on the insult words it knows.
+    #[test]
+    fn normalizer_folds_every_family_on_lexicon_words() {
+        let normalizer = Normalizer::default();
+        for word in ["idiot", "stupid", "moron", "loser", "bastard"] {
+            for family in Family::ALL {
+                for salt in 0..4 {
+                    let disguised = family.apply(word, salt);
+                    let text = format!("you {disguised} you");
+                    assert_eq!(
+                        normalizer.normalize(&text).as_str(),
+                        format!("you {word} you"),
+                        "{family} {disguised:?}"
+                    );
+                }
+            }
+        }
+    }
+}
