@@ -325,7 +325,27 @@ impl Normalizer {
                 for (ch, t) in core.iter_mut().zip(target.chars()) {
                     ch.c = t;
                 }
+                return;
             }
+        }
+        // A word we do not know, disguised by one dot ("path.etic") or by
+        // masks between letters ("path*tic"): drop the marks, so at least
+        // the character n-grams of the word come through. Hyphens stay
+        // ("well-known"), and so do dots between short pieces ("e.g").
+        let letters_or = |mark: fn(char) -> bool| core.iter().all(|ch| ch.c.is_alphabetic() || mark(ch.c));
+        let dots = core.iter().filter(|ch| ch.c == '.').count();
+        let split_by_dot = self.config.separators
+            && dots == 1
+            && letters_or(|c| c == '.')
+            && core.split(|ch| ch.c == '.').all(|p| p.len() >= 2);
+        let masked_inside = self.config.masks
+            && core.len() > 2
+            && core[1..core.len() - 1].iter().any(|ch| matches!(ch.c, '*' | '#'))
+            && letters_or(|c| matches!(c, '*' | '#'))
+            && core.first().is_some_and(|ch| ch.c.is_alphabetic())
+            && core.last().is_some_and(|ch| ch.c.is_alphabetic());
+        if split_by_dot || masked_inside {
+            core.retain(|ch| ch.c.is_alphabetic());
         }
     }
 }
@@ -793,6 +813,10 @@ mod tests {
         ("you're", "you're"),
         ("well-known", "well-known"),
         ("e.g. this", "e.g. this"),
+        ("so path.etic", "so pathetic"),
+        ("so path*tic", "so pathtic"),
+        ("a-b-c test", "abc test"),
+        ("u.s. policy", "u.s. policy"),
     ];
 
     #[test]
