@@ -181,6 +181,12 @@ impl Normalizer {
     /// Character-level folding: NFKC, diacritics, case.
     fn fold_char(&self, c: char, start: u32, end: u32, word: &mut Vec<Ch>) {
         let emit = |d: char, word: &mut Vec<Ch>| {
+            // Compatibility decompositions can yield a space ("¸" is a space
+            // and a combining cedilla); inside a word it would split the
+            // word on a second pass, so it is dropped.
+            if d.is_whitespace() || is_invisible(d) {
+                return;
+            }
             if self.config.strip_diacritics
                 && is_combining_mark(d)
                 && word.last().is_some_and(|p| p.c.is_ascii_alphabetic())
@@ -280,17 +286,28 @@ impl Normalizer {
             return;
         }
         let mut core: Vec<Ch> = word[lead..trail].to_vec();
-        if self.config.confusables {
-            fold_confusables(&mut core);
-        }
-        if self.config.separators || self.config.masks {
-            self.fold_separators_and_masks(&mut core);
-        }
-        if self.config.leetspeak {
-            fold_leet(&mut core);
-        }
-        if self.config.max_repeat > 0 {
-            squeeze(&mut core, self.config.max_repeat);
+        // One rule can expose another's pattern ("iiidiot*": squeezing
+        // leaves "idiot*", which unmasks to "idiots"), so the rules repeat
+        // until nothing changes; that keeps normalization idempotent. Each
+        // round only ever shortens or rewrites the word, so a few suffice.
+        for _ in 0..4 {
+            let before = core.len();
+            let snapshot: Vec<char> = core.iter().map(|ch| ch.c).collect();
+            if self.config.confusables {
+                fold_confusables(&mut core);
+            }
+            if self.config.separators || self.config.masks {
+                self.fold_separators_and_masks(&mut core);
+            }
+            if self.config.leetspeak {
+                fold_leet(&mut core);
+            }
+            if self.config.max_repeat > 0 {
+                squeeze(&mut core, self.config.max_repeat);
+            }
+            if core.len() == before && core.iter().map(|ch| ch.c).eq(snapshot) {
+                break;
+            }
         }
         word.splice(lead..trail, core);
     }
@@ -797,6 +814,7 @@ mod tests {
         ("st\u{202E}upid", "stupid"),
         ("stüpid", "stupid"),
         ("café", "cafe"),
+        ("¸", "\u{327}"),
         ("2020", "2020"),
         ("4th", "4th"),
         ("100k", "100k"),
