@@ -295,6 +295,9 @@ impl Normalizer {
             let snapshot: Vec<char> = core.iter().map(|ch| ch.c).collect();
             if self.config.confusables {
                 fold_confusables(&mut core);
+                if self.config.strip_diacritics {
+                    drop_marks_after_latin(&mut core);
+                }
             }
             if self.config.separators || self.config.masks {
                 self.fold_separators_and_masks(&mut core);
@@ -310,6 +313,9 @@ impl Normalizer {
             }
         }
         word.splice(lead..trail, core);
+        if self.config.strip_diacritics {
+            drop_marks_after_latin(word);
+        }
     }
 
     fn fold_separators_and_masks(&self, core: &mut Vec<Ch>) {
@@ -387,6 +393,19 @@ fn emit_word(out: &mut Normalized, space: Option<(u32, u32)>, word: &[Ch]) {
     for ch in word {
         out.push(ch.c, ch.start, ch.end);
     }
+}
+
+/// Drops combining marks after a Latin letter: accents on letters that
+/// only became Latin when look-alikes were folded ("і̧" → "i").
+fn drop_marks_after_latin(word: &mut Vec<Ch>) {
+    let mut prev_latin = false;
+    word.retain(|ch| {
+        let keep = !(prev_latin && is_combining_mark(ch.c));
+        if keep {
+            prev_latin = ch.c.is_ascii_alphabetic();
+        }
+        keep
+    });
 }
 
 /// Zero-width characters, bidi controls, the soft hyphen and other
@@ -815,6 +834,9 @@ mod tests {
         ("stüpid", "stupid"),
         ("café", "cafe"),
         ("¸", "\u{327}"),
+        ("і¸e\u{301}A", "iea"),
+        ("Aі¸", "ai"),
+        ("і¨!іa", "ia"),
         ("2020", "2020"),
         ("4th", "4th"),
         ("100k", "100k"),
