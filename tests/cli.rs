@@ -4,7 +4,8 @@
 
 use crate::util::{
     assert_verdict_json, civility, repo_path, small_model_path, small_moderator, temp_files,
-    tiny_bytes, validation_rows, TestEnv,
+    tiny_bytes, training_count, validation_count, validation_rows, validation_rows_labelled,
+    TestEnv,
 };
 use civility::Moderator;
 use serde_json::{json, Value};
@@ -694,19 +695,20 @@ fn eval_json_reports_roc_auc_and_macro_f1() {
     );
     out.assert_success();
     let v = out.json();
-    assert_eq!(v["comments"], 262);
+    assert_eq!(v["comments"], validation_count());
     let decisions: u64 = v["decisions"]
         .as_array()
         .unwrap()
         .iter()
         .map(|d| d.as_u64().unwrap())
         .sum();
-    assert_eq!(decisions, 262);
+    assert_eq!(decisions, validation_count());
     let heads = v["heads"].as_array().unwrap();
     let head = |name: &str| heads.iter().find(|h| h["name"] == name).unwrap();
     let incivility = head("incivility");
-    assert_eq!(incivility["n"], 262);
-    assert_eq!(incivility["binary"]["positives"], 114);
+    assert_eq!(incivility["n"], validation_count());
+    let uncivil = validation_rows_labelled("incivility", "uncivil");
+    assert_eq!(incivility["binary"]["positives"], uncivil);
     let auc = incivility["binary"]["roc_auc"].as_f64().unwrap();
     assert!(auc > 0.75, "ROC AUC {auc}");
     let tone = head("tone");
@@ -721,7 +723,7 @@ fn eval_json_reports_roc_auc_and_macro_f1() {
         .flat_map(|r| r.as_array().unwrap())
         .map(|n| n.as_u64().unwrap())
         .sum();
-    assert_eq!(total, 262);
+    assert_eq!(total, validation_count());
 }
 
 #[test]
@@ -741,7 +743,10 @@ fn eval_human_output_has_roc_auc_and_confusion_matrices() {
     );
     out.assert_success();
     let s = &out.stdout;
-    assert!(s.contains("262 comments"), "{s}");
+    assert!(
+        s.contains(&format!("{} comments", validation_count())),
+        "{s}"
+    );
     assert!(s.contains("ROC AUC"), "{s}");
     assert!(s.contains("confusion: TP"), "{s}");
     assert!(s.contains("true\\pred"), "{s}");
@@ -771,7 +776,8 @@ fn eval_with_config_uses_the_holdout() {
     let v = out.json();
     // Every validation comment plus the held-out tenth of the training ones.
     let n = v["comments"].as_u64().unwrap();
-    assert!(n > 262 && n < 262 + 622 / 5, "{n} comments");
+    let (v_n, t_n) = (validation_count(), training_count());
+    assert!(n > v_n && n < v_n + t_n / 5, "{n} comments");
     assert_eq!(v["heads"].as_array().unwrap().len(), 6);
 }
 
@@ -868,4 +874,294 @@ fn unknown_flag_is_a_usage_error() {
     out.assert_code(2);
     let out = civility(&["score", "--json", "--jsonl"], b"hello");
     out.assert_code(2);
+}
+
+// ------------------------------------------------- eval --plot, --compare
+
+/// The figures `eval --plot` writes for an incivility and a tone head.
+const PLOT_FILES: [&str; 4] = [
+    "incivility-roc",
+    "incivility-pr",
+    "incivility-reliability",
+    "tone-confusion",
+];
+
+/// `civility eval` of the small model on our validation comments, for the
+/// incivility and tone heads, with `extra` flags.
+fn eval_small(extra: &[&str]) -> crate::util::Output {
+    let small = small();
+    let mut args = vec![
+        "eval",
+        "training-data/validation.jsonl",
+        "--model",
+        &small,
+        "--head",
+        "incivility",
+        "--head",
+        "tone",
+    ];
+    args.extend_from_slice(extra);
+    civility(&args, b"")
+}
+
+#[test]
+fn eval_plot_writes_svg_and_png_per_head() {
+    let env = TestEnv::new();
+    // A directory that does not exist yet, two levels deep.
+    let dir = env.path("plots/small");
+    let out = eval_small(&["--plot", dir.to_str().unwrap()]);
+    out.assert_success();
+    assert!(out.stdout.contains("ROC AUC"), "{}", out.stdout);
+    for stem in PLOT_FILES {
+        let png = std::fs::read(dir.join(format!("{stem}.png"))).unwrap();
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{stem}.png");
+        assert!(png.len() > 1000, "{stem}.png has {} bytes", png.len());
+        let svg = std::fs::read_to_string(dir.join(format!("{stem}.svg"))).unwrap();
+        assert!(svg.contains("<svg"), "{stem}.svg");
+    }
+    // Titles name the head, n and the metric.
+    // "incivility (N labelled, ...": the n of the report.
+    let n: u64 = out
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("incivility ("))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no incivility line:\n{}", out.stdout));
+    let roc = std::fs::read_to_string(dir.join("incivility-roc.svg")).unwrap();
+    assert!(roc.contains("incivility: ROC curve"), "{roc}");
+    assert!(roc.contains(&format!("n = {n}")), "{roc}");
+    assert!(roc.contains("ROC AUC"), "{roc}");
+    let confusion = std::fs::read_to_string(dir.join("tone-confusion.svg")).unwrap();
+    assert!(confusion.contains("macro-F1"), "{confusion}");
+    let reliability = std::fs::read_to_string(dir.join("incivility-reliability.svg")).unwrap();
+    assert!(reliability.contains("ECE"), "{reliability}");
+    let pr = std::fs::read_to_string(dir.join("incivility-pr.svg")).unwrap();
+    assert!(pr.contains("PR AUC"), "{pr}");
+    // Nothing else: no confusion for a binary head, no curves for tone.
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut expected: Vec<String> = PLOT_FILES
+        .iter()
+        .flat_map(|s| [format!("{s}.png"), format!("{s}.svg")])
+        .collect();
+    expected.sort();
+    assert_eq!(names, expected);
+}
+
+#[test]
+fn eval_plot_with_json_keeps_stdout_json() {
+    let env = TestEnv::new();
+    let dir = env.path("plots");
+    let out = eval_small(&["--json", "--plot", dir.to_str().unwrap()]);
+    out.assert_success();
+    assert!(out.json()["heads"].is_array());
+    assert!(dir.join("incivility-roc.png").is_file());
+}
+
+#[test]
+fn eval_plot_under_a_regular_file_fails_naming_the_path() {
+    let env = TestEnv::new();
+    let file = env.write("not-a-dir", "x");
+    let dir = file.join("plots");
+    let out = eval_small(&["--plot", dir.to_str().unwrap()]);
+    out.assert_code(1).stderr_has(dir.to_str().unwrap());
+    assert!(out.stdout.is_empty(), "evaluated anyway:\n{}", out.stdout);
+}
+
+#[test]
+fn eval_plot_write_error_names_the_file() {
+    let env = TestEnv::new();
+    let dir = env.path("plots");
+    // A directory where the ROC plot's SVG should go.
+    let blocker = dir.join("incivility-roc.svg");
+    std::fs::create_dir_all(&blocker).unwrap();
+    let out = eval_small(&["--plot", dir.to_str().unwrap()]);
+    out.assert_code(1).stderr_has(blocker.to_str().unwrap());
+}
+
+#[test]
+fn eval_compare_prints_both_models_side_by_side() {
+    let small_path = small();
+    let plain = |model: Option<&str>| -> Value {
+        let mut args = vec![
+            "eval",
+            "training-data/validation.jsonl",
+            "--head",
+            "incivility",
+            "--head",
+            "tone",
+            "--json",
+        ];
+        if let Some(m) = model {
+            args.extend_from_slice(&["--model", m]);
+        }
+        let out = civility(&args, b"");
+        out.assert_success();
+        out.json()
+    };
+    let (a, b) = (plain(None), plain(Some(&small_path)));
+    let out = civility(
+        &[
+            "eval",
+            "training-data/validation.jsonl",
+            "--head",
+            "incivility",
+            "--head",
+            "tone",
+            "--compare",
+            &small_path,
+        ],
+        b"",
+    );
+    out.assert_success();
+    let s = &out.stdout;
+    assert!(s.contains("A: built-in"), "{s}");
+    assert!(s.contains(&format!("B: {small_path}")), "{s}");
+    assert!(s.contains("B - A"), "{s}");
+    let head = |v: &Value, name: &str| -> Value {
+        v["heads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    // "  ROC AUC    0.857    0.969   +0.112": A, B and B - A.
+    let row = |label: &str, x: f64, y: f64| {
+        let expected = [
+            format!("{x:.3}"),
+            format!("{y:.3}"),
+            format!("{:+.3}", y - x),
+        ];
+        assert!(
+            s.lines().any(|l| {
+                let cells: Vec<&str> = l.split_whitespace().collect();
+                l.trim_start().starts_with(label)
+                    && cells.len() >= 3
+                    && cells[cells.len() - 3..] == expected
+            }),
+            "no {label} row with {expected:?}:\n{s}"
+        );
+    };
+    let (ia, ib) = (head(&a, "incivility"), head(&b, "incivility"));
+    for (label, key) in [
+        ("ROC AUC", "roc_auc"),
+        ("PR AUC", "pr_auc"),
+        ("ECE", "ece"),
+        ("precision", "precision"),
+        ("recall", "recall"),
+        ("F1", "f1"),
+    ] {
+        row(
+            label,
+            ia["binary"][key].as_f64().unwrap(),
+            ib["binary"][key].as_f64().unwrap(),
+        );
+    }
+    let (ta, tb) = (head(&a, "tone"), head(&b, "tone"));
+    for (label, key) in [("macro-F1", "macro_f1"), ("accuracy", "accuracy")] {
+        row(
+            label,
+            ta["multiclass"][key].as_f64().unwrap(),
+            tb["multiclass"][key].as_f64().unwrap(),
+        );
+    }
+
+    // --json: {"a": evaluation, "b": evaluation}, each as `eval --json`.
+    let out = civility(
+        &[
+            "eval",
+            "training-data/validation.jsonl",
+            "--head",
+            "incivility",
+            "--head",
+            "tone",
+            "--compare",
+            &small_path,
+            "--json",
+        ],
+        b"",
+    );
+    out.assert_success();
+    let v = out.json();
+    assert_eq!(v["a"], a);
+    assert_eq!(v["b"], b);
+}
+
+#[test]
+fn eval_compare_with_plot_overlays_both_models() {
+    let env = TestEnv::new();
+    let dir = env.path("plots");
+    let small_path = small();
+    let out = civility(
+        &[
+            "eval",
+            "training-data/validation.jsonl",
+            "--head",
+            "incivility",
+            "--head",
+            "tone",
+            "--compare",
+            &small_path,
+            "--plot",
+            dir.to_str().unwrap(),
+        ],
+        b"",
+    );
+    out.assert_success();
+    for stem in ["incivility-roc", "incivility-pr"] {
+        let svg = std::fs::read_to_string(dir.join(format!("{stem}.svg"))).unwrap();
+        assert!(svg.contains("A: built-in"), "{stem}: {svg}");
+        assert!(svg.contains("small.civ"), "{stem}: {svg}");
+        assert!(svg.contains("(A) vs "), "{stem}: {svg}");
+        let png = std::fs::read(dir.join(format!("{stem}.png"))).unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "{stem}.png");
+    }
+    assert!(dir.join("tone-confusion.png").is_file());
+}
+
+#[test]
+fn eval_compare_with_a_missing_model_names_it() {
+    let env = TestEnv::new();
+    let missing = env.path("nope.civ");
+    let out = eval_small(&["--compare", missing.to_str().unwrap()]);
+    out.assert_failure().stderr_has(missing.to_str().unwrap());
+}
+
+#[test]
+fn eval_help_shows_plot_and_compare_examples() {
+    let out = civility(&["eval", "--help"], b"");
+    out.assert_success();
+    let examples = out.stdout.split("Examples:").nth(1).unwrap_or("");
+    assert!(examples.contains("--plot"), "{}", out.stdout);
+    assert!(examples.contains("--compare"), "{}", out.stdout);
+}
+
+#[test]
+fn eval_compare_applies_threshold_overrides_to_both_models() {
+    let out = eval_small(&[
+        "--compare",
+        "models/default.civ",
+        "--review",
+        "0.3",
+        "--reject",
+        "0.8",
+        "--json",
+    ]);
+    out.assert_success();
+    let v = out.json();
+    for side in ["a", "b"] {
+        let incivility = v[side]["heads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["name"] == "incivility")
+            .unwrap();
+        assert_eq!(incivility["binary"]["threshold"], 0.3, "{side}");
+    }
 }

@@ -383,3 +383,27 @@ pub fn largest_allocation<R>(f: impl FnOnce() -> R) -> (R, usize) {
     let r = f();
     (r, LARGEST.with(Cell::get))
 }
+
+/// The number of comments in `training-data/validation.jsonl`.
+pub fn validation_count() -> u64 {
+    validation_rows().len() as u64
+}
+
+/// The number of comments in `training-data/comments.jsonl`.
+pub fn training_count() -> u64 {
+    std::fs::read_to_string(repo_path("training-data/comments.jsonl"))
+        .expect("cannot read training-data/comments.jsonl")
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .count() as u64
+}
+
+/// How many validation comments have `label` for `head`.
+pub fn validation_rows_labelled(head: &str, label: &str) -> u64 {
+    std::fs::read_to_string(repo_path("training-data/validation.jsonl"))
+        .expect("cannot read training-data/validation.jsonl")
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v[head] == label)
+        .count() as u64
+}

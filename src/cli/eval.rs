@@ -1,9 +1,17 @@
-//! `civility eval`: measure a model on labelled comments.
+//! `civility eval`: measure a model on labelled comments, optionally
+//! against a second model (`--compare`) and with plots (`--plot`).
 
-use super::args::{DataArgs, ModelArgs};
+// A child module, because the command-line modules are declared in
+// `cli/mod.rs` and plotting is only part of `eval`.
+mod plot;
+
+use super::args::{load_model, DataArgs, ModelArgs};
 use anyhow::Result;
-use civility::evaluate::{evaluate, Evaluation, Subset};
+use civility::evaluate::{evaluate, Evaluation, HeadReport, Subset};
+use civility::Moderator;
+use plot::Run;
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -26,8 +34,16 @@ enum SplitArg {
   civility eval --model my.civ --config models/default.toml
   # one corpus only, as JSON
   civility eval --config models/default.toml --only civil-comments --json
+  # ROC, precision-recall and reliability plots, confusion heat maps (SVG and PNG)
+  civility eval training-data/validation.jsonl --plot plots/
+  # my.civ (B) against the built-in model (A), side by side, curves overlaid
+  civility eval training-data/validation.jsonl --compare my.civ --plot plots/
+  # two model files, as {\"a\": ..., \"b\": ...}
+  civility eval --config models/default.toml --model old.civ --compare new.civ --json
 
-With --config the default split is the held-out part; with FILEs it is every row.")]
+With --config the default split is the held-out part; with FILEs it is every row.
+--plot writes DIR/<head>-roc, -pr and -reliability per binary head and
+DIR/<head>-confusion per multi-class head, each as .svg and .png.")]
 pub struct EvalArgs {
     #[command(flatten)]
     data: DataArgs,
@@ -42,31 +58,112 @@ pub struct EvalArgs {
     /// Worker threads (default: all cores).
     #[arg(long, value_name = "N", default_value_t = 0)]
     threads: usize,
+    /// Write plots (ROC, precision-recall, reliability, confusion; SVG and
+    /// PNG) into DIR, creating it if missing.
+    #[arg(long, value_name = "DIR")]
+    plot: Option<PathBuf>,
+    /// Also evaluate this model file on the same data and show both side
+    /// by side, with the difference (B - A); --review/--reject apply to both.
+    #[arg(long, value_name = "OTHER_MODEL")]
+    compare: Option<PathBuf>,
 }
 
 pub fn run(args: EvalArgs) -> Result<ExitCode> {
     let moderator = args.model.load()?;
-    let model_heads: Vec<String> = moderator
-        .model()
-        .heads()
-        .map(|h| h.name().to_string())
-        .collect();
+    let other = match &args.compare {
+        Some(path) => Some(load_other(&moderator, path)?),
+        None => None,
+    };
+    let mut model_heads: Vec<String> = Vec::new();
+    for m in std::iter::once(&moderator).chain(other.as_ref()) {
+        for h in m.model().heads() {
+            if !model_heads.iter().any(|x| x == h.name()) {
+                model_heads.push(h.name().to_string());
+            }
+        }
+    }
     let (_, data) = args.data.load(&model_heads)?;
     let subset = match (args.split, args.data.config.is_some()) {
         (Some(SplitArg::All), _) | (None, false) => Subset::All,
         (Some(SplitArg::Holdout), _) | (None, true) => Subset::Holdout,
         (Some(SplitArg::Train), _) => Subset::Train,
     };
-    let evaluation = evaluate(&moderator, &data, subset, args.threads);
+    // Fail on an unwritable plot directory before the evaluation's work.
+    if let Some(dir) = &args.plot {
+        plot::prepare_dir(dir)?;
+    }
+    let name_a = model_name(args.model.model.as_deref());
+    let a = evaluate(&moderator, &data, subset, args.threads);
+    let b = match (&other, &args.compare) {
+        (Some(other), Some(path)) => Some((
+            model_name(Some(path)),
+            evaluate(other, &data, subset, args.threads),
+        )),
+        _ => None,
+    };
+
     let mut out = std::io::stdout().lock();
-    if args.json {
-        serde_json::to_writer_pretty(&mut out, &evaluation)?;
-        writeln!(out)?;
-    } else {
-        print_evaluation(&mut out, &evaluation)?;
+    // JSON is rendered first and written as bytes, so that a closed pipe
+    // surfaces as an `io::Error` (which `main` treats as success) rather
+    // than inside a `serde_json::Error`.
+    match (&b, args.json) {
+        (None, true) => writeln!(out, "{}", serde_json::to_string_pretty(&a)?)?,
+        (Some((_, b)), true) => {
+            let both = serde_json::json!({ "a": a, "b": b });
+            writeln!(out, "{}", serde_json::to_string_pretty(&both)?)?
+        }
+        (None, false) => print_evaluation(&mut out, &a)?,
+        (Some((name_b, b)), false) => print_comparison(&mut out, (&name_a, &a), (name_b, b))?,
     }
     out.flush()?;
+
+    if let Some(dir) = &args.plot {
+        let mut runs = vec![Run {
+            name: name_a,
+            evaluation: &a,
+        }];
+        if let Some((name, evaluation)) = &b {
+            runs.push(Run {
+                name: name.clone(),
+                evaluation,
+            });
+        }
+        let mut skipped = Vec::new();
+        let written = plot::write_all(dir, &runs, &mut skipped)?;
+        for note in skipped {
+            eprintln!("civility: no plot {note}");
+        }
+        eprintln!(
+            "civility: wrote {} plot files to {}",
+            written.len(),
+            dir.display()
+        );
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Loads the `--compare` model with the threshold overrides given for the
+/// main one. `ModelArgs` keeps those flags to itself, so they are read
+/// back as the main rule's thresholds that differ from its model's own.
+fn load_other(main: &Moderator, path: &Path) -> Result<Moderator> {
+    let mut other = load_model(Some(&path.to_path_buf()))?;
+    let given = main.policy().rules.first();
+    let own = main.model().policy().rules.first();
+    if let (Some(given), Some(own)) = (given, own) {
+        let review = given.review.filter(|_| given.review != own.review);
+        let reject = given.reject.filter(|_| given.reject != own.reject);
+        if review.is_some() || reject.is_some() {
+            other
+                .set_thresholds(review, reject)
+                .map_err(|e| super::BadInput(format!("--compare {}: {e}", path.display())))?;
+        }
+    }
+    Ok(other)
+}
+
+/// How a model is named in comparisons and plot legends.
+fn model_name(path: Option<&Path>) -> String {
+    path.map_or_else(|| "built-in".to_string(), |p| p.display().to_string())
 }
 
 fn fmt_opt(x: Option<f64>) -> String {
@@ -113,7 +210,8 @@ fn print_evaluation(out: &mut impl Write, e: &Evaluation) -> std::io::Result<()>
             let width = h.labels.iter().map(|l| l.len()).max().unwrap_or(5).max(5);
             write!(out, "  {:<width$}", "true\\pred")?;
             for l in &h.labels {
-                write!(out, " {:>8}", &l[..l.len().min(8)])?;
+                let short: String = l.chars().take(8).collect();
+                write!(out, " {short:>8}")?;
             }
             writeln!(out, "   F1")?;
             for (i, row) in m.confusion.counts.iter().enumerate() {
@@ -136,4 +234,128 @@ fn print_evaluation(out: &mut impl Write, e: &Evaluation) -> std::io::Result<()>
         writeln!(out, "\nnot in the model: {}", e.missing_heads.join(", "))?;
     }
     Ok(())
+}
+
+/// `a` and `b` side by side per head, with `b - a`.
+fn print_comparison(
+    out: &mut impl Write,
+    (name_a, a): (&str, &Evaluation),
+    (name_b, b): (&str, &Evaluation),
+) -> std::io::Result<()> {
+    writeln!(out, "{} comments", a.comments)?;
+    for (key, name, e) in [("A", name_a, a), ("B", name_b, b)] {
+        writeln!(
+            out,
+            "  {key}: {name}: allow {}, review {}, reject {}",
+            e.decisions[0], e.decisions[1], e.decisions[2]
+        )?;
+    }
+    let mut names: Vec<&str> = a.heads.iter().map(|h| h.name.as_str()).collect();
+    for h in &b.heads {
+        if !names.contains(&h.name.as_str()) {
+            names.push(&h.name);
+        }
+    }
+    let find = |e: &'_ Evaluation, name: &str| -> Option<HeadReport> {
+        e.heads.iter().find(|h| h.name == name).cloned()
+    };
+    for name in names {
+        let (ha, hb) = (find(a, name), find(b, name));
+        let n = |h: &Option<HeadReport>| h.as_ref().map_or(0, |h| h.n);
+        let (na, nb) = (n(&ha), n(&hb));
+        let counted = if na == nb {
+            format!("{na} labelled")
+        } else {
+            format!("{na} labelled for A, {nb} for B")
+        };
+        let (ba, bb) = (
+            ha.as_ref().and_then(|h| h.binary.as_ref()),
+            hb.as_ref().and_then(|h| h.binary.as_ref()),
+        );
+        let (ma, mb) = (
+            ha.as_ref().and_then(|h| h.multiclass.as_ref()),
+            hb.as_ref().and_then(|h| h.multiclass.as_ref()),
+        );
+        if ba.is_none() && bb.is_none() && ma.is_none() && mb.is_none() {
+            writeln!(out, "\n{name}: no labelled comments")?;
+            continue;
+        }
+        if ba.is_some() || bb.is_some() {
+            let positive = ba.or(bb).map_or("", |r| r.positive.as_str());
+            let positives = ba.or(bb).map_or(0, |r| r.positives);
+            writeln!(out, "\n{name} ({counted}, {positives} {positive})")?;
+            writeln!(out, "  {:<12} {:>9} {:>9} {:>9}", "", "A", "B", "B - A")?;
+            let row = |out: &mut dyn Write, label: &str, x: Option<f64>, y: Option<f64>| {
+                compare_row(out, label, x, y)
+            };
+            row(
+                out,
+                "ROC AUC",
+                ba.and_then(|r| r.roc_auc),
+                bb.and_then(|r| r.roc_auc),
+            )?;
+            row(
+                out,
+                "PR AUC",
+                ba.and_then(|r| r.pr_auc),
+                bb.and_then(|r| r.pr_auc),
+            )?;
+            row(out, "ECE", ba.and_then(|r| r.ece), bb.and_then(|r| r.ece))?;
+            row(
+                out,
+                "threshold",
+                ba.map(|r| r.threshold),
+                bb.map(|r| r.threshold),
+            )?;
+            row(
+                out,
+                "precision",
+                ba.map(|r| r.precision),
+                bb.map(|r| r.precision),
+            )?;
+            row(out, "recall", ba.map(|r| r.recall), bb.map(|r| r.recall))?;
+            row(out, "F1", ba.map(|r| r.f1), bb.map(|r| r.f1))?;
+        }
+        if ma.is_some() || mb.is_some() {
+            writeln!(out, "\n{name} ({counted})")?;
+            writeln!(out, "  {:<12} {:>9} {:>9} {:>9}", "", "A", "B", "B - A")?;
+            compare_row(
+                out,
+                "macro-F1",
+                ma.map(|m| m.macro_f1),
+                mb.map(|m| m.macro_f1),
+            )?;
+            compare_row(
+                out,
+                "accuracy",
+                ma.map(|m| m.accuracy),
+                mb.map(|m| m.accuracy),
+            )?;
+        }
+    }
+    for (key, e) in [("A", a), ("B", b)] {
+        if !e.missing_heads.is_empty() {
+            writeln!(out, "\nnot in model {key}: {}", e.missing_heads.join(", "))?;
+        }
+    }
+    Ok(())
+}
+
+/// One metric of both models and their difference; "-" where undefined.
+fn compare_row(
+    out: &mut dyn Write,
+    label: &str,
+    a: Option<f64>,
+    b: Option<f64>,
+) -> std::io::Result<()> {
+    let diff = match (a, b) {
+        (Some(a), Some(b)) => format!("{:+.3}", b - a),
+        _ => "-".into(),
+    };
+    writeln!(
+        out,
+        "  {label:<12} {:>9} {:>9} {diff:>9}",
+        fmt_opt(a),
+        fmt_opt(b)
+    )
 }
