@@ -239,3 +239,143 @@ pub fn score_parallel(moderator: &Moderator, texts: &[&str], threads: usize) -> 
             .collect()
     })
 }
+
+/// How one obfuscation family moves the main head's scores.
+#[derive(Debug, Clone, Serialize)]
+pub struct PerturbationRow {
+    /// The family.
+    pub family: String,
+    /// ROC AUC on the disguised comments.
+    pub roc_auc: Option<f64>,
+    /// Change of ROC AUC against the clean comments.
+    pub roc_auc_change: Option<f64>,
+    /// Mean score of the positive (uncivil) comments, disguised.
+    pub mean_positive: f64,
+    /// Its change against the clean comments.
+    pub mean_positive_change: f64,
+    /// Mean score of the negative (civil) comments, disguised.
+    pub mean_negative: f64,
+    /// Its change against the clean comments.
+    pub mean_negative_change: f64,
+}
+
+/// What `civility eval --perturb` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct PerturbationReport {
+    /// The head measured (the policy's main head).
+    pub head: String,
+    /// Comments used.
+    pub comments: u64,
+    /// Of which positive.
+    pub positives: u64,
+    /// ROC AUC on the clean comments.
+    pub clean_roc_auc: Option<f64>,
+    /// Mean positive score, clean.
+    pub clean_mean_positive: f64,
+    /// Mean negative score, clean.
+    pub clean_mean_negative: f64,
+    /// One row per family.
+    pub families: Vec<PerturbationRow>,
+}
+
+/// Disguises, in every [`Family`](crate::perturb::Family), the two words of
+/// each comment that push the main head's score up the most — the words
+/// an evader would target — and measures how the scores move.
+pub fn perturbation_report(
+    moderator: &Moderator,
+    data: &Dataset,
+    subset: Subset,
+    threads: usize,
+) -> Option<PerturbationReport> {
+    use crate::perturb::{perturb, Family};
+    let main = moderator.policy().main_rule().clone();
+    let hi = data.heads.iter().position(|h| h.name == main.head)?;
+    let rows: Vec<(&str, bool)> = data
+        .examples
+        .iter()
+        .filter(|e| match subset {
+            Subset::All => true,
+            Subset::Holdout => e.part == Part::Holdout,
+            Subset::Train => e.part == Part::Train,
+        })
+        .filter_map(|e| {
+            let l = &data.heads[hi].labels[usize::from(e.labels[hi]?)];
+            Some((e.text.as_str(), *l == main.label))
+        })
+        .collect();
+    if rows.is_empty() {
+        return None;
+    }
+    let labels: Vec<bool> = rows.iter().map(|r| r.1).collect();
+    let texts: Vec<&str> = rows.iter().map(|r| r.0).collect();
+    let targets: Vec<Vec<std::ops::Range<usize>>> = texts
+        .iter()
+        .map(|t| {
+            moderator
+                .explain(t)
+                .evidence
+                .into_iter()
+                .filter(|e| e.weight > 0.0 && e.text.len() >= 3)
+                .filter(|e| e.text.bytes().all(|b| b.is_ascii_alphabetic()))
+                .take(2)
+                .map(|e| e.span)
+                .collect()
+        })
+        .collect();
+    let scores = |texts: &[&str]| -> Vec<f64> {
+        score_parallel(moderator, texts, threads)
+            .iter()
+            .map(|v| v.probability(&main.head, &main.label).unwrap_or(0.0))
+            .collect()
+    };
+    let means = |s: &[f64]| -> (f64, f64) {
+        let mean = |want: bool| {
+            let (sum, n) = s
+                .iter()
+                .zip(&labels)
+                .filter(|(_, &l)| l == want)
+                .fold((0.0, 0usize), |(a, n), (x, _)| (a + x, n + 1));
+            if n == 0 {
+                0.0
+            } else {
+                sum / n as f64
+            }
+        };
+        (mean(true), mean(false))
+    };
+    let clean = scores(&texts);
+    let clean_auc = metrics::roc_auc(&clean, &labels);
+    let (clean_pos, clean_neg) = means(&clean);
+    let families = Family::ALL
+        .iter()
+        .map(|&family| {
+            let disguised: Vec<String> = texts
+                .iter()
+                .zip(&targets)
+                .map(|(t, words)| perturb(t, words, family))
+                .collect();
+            let refs: Vec<&str> = disguised.iter().map(String::as_str).collect();
+            let s = scores(&refs);
+            let auc = metrics::roc_auc(&s, &labels);
+            let (pos, neg) = means(&s);
+            PerturbationRow {
+                family: family.name().to_string(),
+                roc_auc: auc,
+                roc_auc_change: auc.zip(clean_auc).map(|(a, c)| a - c),
+                mean_positive: pos,
+                mean_positive_change: pos - clean_pos,
+                mean_negative: neg,
+                mean_negative_change: neg - clean_neg,
+            }
+        })
+        .collect();
+    Some(PerturbationReport {
+        head: main.head,
+        comments: rows.len() as u64,
+        positives: labels.iter().filter(|&&l| l).count() as u64,
+        clean_roc_auc: clean_auc,
+        clean_mean_positive: clean_pos,
+        clean_mean_negative: clean_neg,
+        families,
+    })
+}

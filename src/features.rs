@@ -73,14 +73,14 @@ pub struct FeatureConfig {
     /// Length normalization.
     pub norm: Norm,
     /// Mark words after a negation ("not", "never", "don't", …), up to the
-    /// next punctuation or [`NEGATION_SCOPE`] words, as negated: their word
+    /// next punctuation or six words, as negated: their word
     /// and character features are hashed apart from the plain word's, so
     /// "I don't hate them" does not carry the weight of "hate".
     pub negation: bool,
 }
 
 /// The most words a negation reaches.
-pub const NEGATION_SCOPE: u8 = 6;
+const NEGATION_SCOPE: u8 = 6;
 
 impl Default for FeatureConfig {
     fn default() -> Self {

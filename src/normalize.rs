@@ -355,7 +355,8 @@ impl Normalizer {
         // masks between letters ("path*tic"): drop the marks, so at least
         // the character n-grams of the word come through. Hyphens stay
         // ("well-known"), and so do dots between short pieces ("e.g").
-        let letters_or = |mark: fn(char) -> bool| core.iter().all(|ch| ch.c.is_alphabetic() || mark(ch.c));
+        let letters_or =
+            |mark: fn(char) -> bool| core.iter().all(|ch| ch.c.is_alphabetic() || mark(ch.c));
         let dots = core.iter().filter(|ch| ch.c == '.').count();
         let split_by_dot = self.config.separators
             && dots == 1
@@ -363,7 +364,9 @@ impl Normalizer {
             && core.split(|ch| ch.c == '.').all(|p| p.len() >= 2);
         let masked_inside = self.config.masks
             && core.len() > 2
-            && core[1..core.len() - 1].iter().any(|ch| matches!(ch.c, '*' | '#'))
+            && core[1..core.len() - 1]
+                .iter()
+                .any(|ch| matches!(ch.c, '*' | '#'))
             && letters_or(|c| matches!(c, '*' | '#'))
             && core.first().is_some_and(|ch| ch.c.is_alphabetic())
             && core.last().is_some_and(|ch| ch.c.is_alphabetic());

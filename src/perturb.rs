@@ -121,7 +121,9 @@ impl Family {
             }
             Family::Masked => {
                 let vowels: Vec<usize> = (1..n)
-                    .filter(|&i| matches!(chars[i].to_ascii_lowercase(), 'a' | 'e' | 'i' | 'o' | 'u'))
+                    .filter(|&i| {
+                        matches!(chars[i].to_ascii_lowercase(), 'a' | 'e' | 'i' | 'o' | 'u')
+                    })
                     .collect();
                 let at = vowels.get((salt as usize) % vowels.len().max(1)).copied();
                 for (i, &c) in chars.iter().enumerate() {
@@ -249,7 +251,8 @@ mod tests {
     #[test]
     fn perturb_touches_only_the_given_words() {
         let text = "You are an idiot, frankly.";
-        let out = perturb(text, &[11..16], Family::Separators);
+        let idiot = 11..16;
+        let out = perturb(text, std::slice::from_ref(&idiot), Family::Separators);
         assert_eq!(out, "You are an i.d.i.o.t, frankly.");
         // Too short or not a word: left alone.
         assert_eq!(perturb(text, &[8..10, 16..17], Family::Leetspeak), text);

@@ -16,6 +16,8 @@ mod cli;
 mod golden;
 mod library;
 mod model_file;
+mod properties;
+mod robustness;
 
 #[global_allocator]
 static ALLOC: util::CountingAlloc = util::CountingAlloc;

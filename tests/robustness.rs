@@ -1,0 +1,45 @@
+//! The perturbation suite: disguised insults must score like plain ones.
+//!
+//! Every obfuscation family of `civility::perturb` is applied to the two
+//! words of each validation comment that push its incivility score up the
+//! most, and the embedded default model must keep its ranking and scores.
+
+use crate::util::repo_path;
+use civility::data::{Dataset, LoadOptions, TrainingConfig};
+use civility::evaluate::{perturbation_report, Subset};
+use civility::Moderator;
+
+#[test]
+fn disguised_insults_score_like_plain_ones() {
+    let moderator = Moderator::embedded().unwrap();
+    let file = repo_path("training-data/validation.jsonl");
+    let config = TrainingConfig::from_files(&[file], "text", &["incivility".to_string()]);
+    let data = Dataset::load(&config, &LoadOptions::default()).unwrap();
+    let report = perturbation_report(&moderator, &data, Subset::All, 0).unwrap();
+    assert!(report.positives > 50, "too few uncivil comments to measure");
+    for row in &report.families {
+        let auc_change = row.roc_auc_change.unwrap();
+        assert!(
+            auc_change >= -0.02,
+            "{}: ROC AUC fell by {:.3}",
+            row.family,
+            -auc_change
+        );
+        // Masks on words the normalizer does not know ("path*tic") cannot
+        // be restored, only joined; the character n-grams that survive
+        // carry part of the score. Measured: -0.105 on the default model.
+        let allowed_fall = if row.family == "masked" { 0.15 } else { 0.05 };
+        assert!(
+            row.mean_positive_change >= -allowed_fall,
+            "{}: mean uncivil score fell by {:.3}",
+            row.family,
+            -row.mean_positive_change
+        );
+        assert!(
+            row.mean_negative_change <= 0.05,
+            "{}: mean civil score rose by {:.3}",
+            row.family,
+            row.mean_negative_change
+        );
+    }
+}
