@@ -225,6 +225,9 @@ impl Normalizer {
             return;
         }
         let mut word = std::mem::take(&mut state.word);
+        // Folded first, so a word that folds to one letter ("oooo") joins a
+        // spelled-out word just as it would on a second pass.
+        self.fold_word(&mut word);
         // A single letter, possibly followed by punctuation ("d!"), may be
         // part of a spelled-out word.
         let (lead, trail) = core_bounds(&word);
@@ -239,7 +242,6 @@ impl Normalizer {
             }
         } else {
             self.flush_singles(state, out, &[]);
-            self.fold_word(&mut word);
             emit_word(out, state.space.take(), &word);
         }
         word.clear();

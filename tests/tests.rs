@@ -17,6 +17,7 @@ mod golden;
 mod library;
 mod model_file;
 mod properties;
+mod regression;
 mod robustness;
 
 #[global_allocator]
