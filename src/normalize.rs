@@ -180,7 +180,7 @@ impl Normalizer {
 
     /// Character-level folding: NFKC, diacritics, case.
     fn fold_char(&self, c: char, start: u32, end: u32, word: &mut Vec<Ch>) {
-        let emit = |d: char, word: &mut Vec<Ch>| {
+        let push = |d: char, word: &mut Vec<Ch>| {
             // Compatibility decompositions can yield a space ("¸" is a space
             // and a combining cedilla); inside a word it would split the
             // word on a second pass, so it is dropped.
@@ -193,29 +193,26 @@ impl Normalizer {
             {
                 return;
             }
-            if self.config.lowercase {
-                for l in d.to_lowercase() {
-                    word.push(Ch { c: l, start, end });
-                }
-            } else {
-                word.push(Ch { c: d, start, end });
-            }
+            let d = match self.config.strip_diacritics && !d.is_ascii() {
+                true => latin_base(d).unwrap_or(d),
+                false => d,
+            };
+            word.push(Ch { c: d, start, end });
         };
-        let strip = |d: char, word: &mut Vec<Ch>| {
-            if self.config.strip_diacritics && !d.is_ascii() {
-                if let Some(base) = latin_base(d) {
-                    emit(base, word);
-                    return;
-                }
+        // Case first, then accents: "Ħ" lowers to "ħ", whose base is "h".
+        let lower = |d: char, word: &mut Vec<Ch>| {
+            if self.config.lowercase {
+                d.to_lowercase().for_each(|l| push(l, word));
+            } else {
+                push(d, word);
             }
-            emit(d, word);
         };
         if self.config.nfkc && !c.is_ascii() {
             for d in std::iter::once(c).nfkc() {
-                strip(d, word);
+                lower(d, word);
             }
         } else {
-            strip(c, word);
+            lower(c, word);
         }
     }
 
@@ -841,6 +838,7 @@ mod tests {
         ("¸", "\u{327}"),
         ("і¸e\u{301}A", "iea"),
         ("Aі¸", "ai"),
+        ("ĦAH", "hah"),
         ("і¨!іa", "ia"),
         ("2020", "2020"),
         ("4th", "4th"),
