@@ -1165,3 +1165,56 @@ fn eval_compare_applies_threshold_overrides_to_both_models() {
         assert_eq!(incivility["binary"]["threshold"], 0.3, "{side}");
     }
 }
+
+#[test]
+fn eval_perturb_reports_every_family() {
+    let out = civility(
+        &[
+            "eval",
+            repo_path("training-data/validation.jsonl")
+                .to_str()
+                .unwrap(),
+            "--model",
+            &small(),
+            "--head",
+            "incivility",
+            "--perturb",
+            "--json",
+        ],
+        b"",
+    );
+    out.assert_success();
+    let v = out.json();
+    assert_eq!(v["comments"], validation_count());
+    let families: Vec<&str> = v["families"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["family"].as_str().unwrap())
+        .collect();
+    for family in [
+        "leetspeak",
+        "separators",
+        "homoglyphs",
+        "zero-width",
+        "masked",
+    ] {
+        assert!(families.contains(&family), "{families:?}");
+    }
+    let human = civility(
+        &[
+            "eval",
+            repo_path("training-data/validation.jsonl")
+                .to_str()
+                .unwrap(),
+            "--model",
+            &small(),
+            "--head",
+            "incivility",
+            "--perturb",
+        ],
+        b"",
+    );
+    human.assert_success();
+    assert!(human.stdout.contains("leetspeak"), "{}", human.stdout);
+}

@@ -7,7 +7,7 @@ mod plot;
 
 use super::args::{load_model, DataArgs, ModelArgs};
 use anyhow::Result;
-use civility::evaluate::{evaluate, Evaluation, HeadReport, Subset};
+use civility::evaluate::{evaluate, perturbation_report, Evaluation, HeadReport, Subset};
 use civility::Moderator;
 use plot::Run;
 use std::io::Write;
@@ -40,6 +40,8 @@ enum SplitArg {
   civility eval training-data/validation.jsonl --compare my.civ --plot plots/
   # two model files, as {\"a\": ..., \"b\": ...}
   civility eval --config models/default.toml --model old.civ --compare new.civ --json
+  # how disguised spellings (1d10t, i.d.i.o.t, іdiot, ...) move the scores
+  civility eval training-data/validation.jsonl --head incivility --perturb
 
 With --config the default split is the held-out part; with FILEs it is every row.
 --plot writes DIR/<head>-roc, -pr and -reliability per binary head and
@@ -66,6 +68,12 @@ pub struct EvalArgs {
     /// by side, with the difference (B - A); --review/--reject apply to both.
     #[arg(long, value_name = "OTHER_MODEL")]
     compare: Option<PathBuf>,
+    /// Instead of the usual report: disguise the words that drive each
+    /// comment's incivility score in every obfuscation family (leetspeak,
+    /// separators, homoglyphs, ...) and report how ROC AUC and the mean
+    /// scores move.
+    #[arg(long, conflicts_with_all = ["compare", "plot"])]
+    perturb: bool,
 }
 
 pub fn run(args: EvalArgs) -> Result<ExitCode> {
@@ -88,6 +96,9 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
         (Some(SplitArg::Holdout), _) | (None, true) => Subset::Holdout,
         (Some(SplitArg::Train), _) => Subset::Train,
     };
+    if args.perturb {
+        return perturbation(&moderator, &data, subset, &args);
+    }
     // Fail on an unwritable plot directory before the evaluation's work.
     if let Some(dir) = &args.plot {
         plot::prepare_dir(dir)?;
@@ -358,4 +369,55 @@ fn compare_row(
         fmt_opt(a),
         fmt_opt(b)
     )
+}
+
+/// `--perturb`: how obfuscation moves the main head's scores.
+fn perturbation(
+    moderator: &civility::Moderator,
+    data: &civility::data::Dataset,
+    subset: Subset,
+    args: &EvalArgs,
+) -> Result<ExitCode> {
+    let Some(report) = perturbation_report(moderator, data, subset, args.threads) else {
+        return Err(super::BadInput(format!(
+            "no comments labelled for the model's main head ({})",
+            moderator.policy().main_rule().head
+        ))
+        .into());
+    };
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let f = |x: Option<f64>| x.map_or_else(|| "-".to_string(), |v| format!("{v:.3}"));
+    writeln!(
+        out,
+        "{}: {} comments ({} positive); clean ROC AUC {}, mean score {:.3} positive, {:.3} negative",
+        report.head,
+        report.comments,
+        report.positives,
+        f(report.clean_roc_auc),
+        report.clean_mean_positive,
+        report.clean_mean_negative
+    )?;
+    writeln!(
+        out,
+        "{:<12} {:>8} {:>8} {:>14} {:>14}",
+        "family", "ROC AUC", "change", "positive mean", "negative mean"
+    )?;
+    for r in &report.families {
+        writeln!(
+            out,
+            "{:<12} {:>8} {:>+8.3} {:>6.3} ({:+.3}) {:>6.3} ({:+.3})",
+            r.family,
+            f(r.roc_auc),
+            r.roc_auc_change.unwrap_or(f64::NAN),
+            r.mean_positive,
+            r.mean_positive_change,
+            r.mean_negative,
+            r.mean_negative_change
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
