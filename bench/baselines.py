@@ -220,7 +220,7 @@ def rule_label(rule: dict, row: dict) -> str | None:
     v = lookup(row, rule["field"])
     if v is None:
         return rule.get("missing")
-    if rule.get("single", False):
+    if rule.get("single", False) or rule.get("fractional", False):
         if not (isinstance(v, list) and len(v) == 1):
             return None
         v = v[0]
@@ -248,6 +248,26 @@ def rule_label(rule: dict, row: dict) -> str | None:
         return None
     mapping = rule.get("map")
     return mapping.get(s) if mapping else s
+
+
+def has_fractional_labels(rule: dict, row: dict) -> bool:
+    """civility's LabelRule::fractional_labels is non-empty: an array of at
+    least two distinct (mapped) values under a `fractional` rule."""
+    if not rule.get("fractional", False):
+        return False
+    v = lookup(row, rule["field"])
+    if not isinstance(v, list):
+        return False
+    mapping = rule.get("map")
+    labels = []
+    for item in v:
+        s = scalar(item)
+        if s is None:
+            continue
+        label = mapping.get(s) if mapping else s
+        if label is not None and label not in labels:
+            labels.append(label)
+    return len(labels) >= 2
 
 
 # ---------------------------------------------------------------------------
@@ -383,7 +403,12 @@ class Reader:
                 if label is not None and head.labels is not None and label not in head.labels:
                     sys.exit(f"{where}: label {label!r} is not one of head {head.name!r}'s labels")
             if all(label is None for label in labels):
-                items.append(None)
+                # Rows with only fractional labels (several emotions) train
+                # civility's tone head; keep their key for the split counts.
+                if any(r and has_fractional_labels(r, row) for r in rules):
+                    items.append(("fractional", text_key(config.seed, text)))
+                else:
+                    items.append(None)
             else:
                 items.append((text, labels, text_key(config.seed, text)))
         return ParsedSource(len(items), items)
@@ -395,6 +420,8 @@ class Reader:
             if name not in [s.name for s in config.sources]:
                 sys.exit(f"there is no source {name!r}")
         seen: set[int] = set()
+        seen_fractional: set[int] = set()
+        fractional_only: list[tuple[int, int]] = []  # (source index, key)
         examples: list[Example] = []
         reports = []
         for si, source in enumerate(config.sources):
@@ -408,6 +435,20 @@ class Reader:
             for item in parsed.items:
                 if item is None:
                     report.unlabelled += 1
+                    continue
+                if item[0] == "fractional":
+                    # As civility: held-out ones are unused; the others are
+                    # kept aside and count as duplicates of any row with
+                    # ordinary labels and the same text, wherever it comes.
+                    key = item[1]
+                    if source.holdout_only or unit(key) < config.holdout:
+                        report.unlabelled += 1
+                    elif key in seen or key in seen_fractional:
+                        report.dupes += 1
+                    else:
+                        seen_fractional.add(key)
+                        fractional_only.append((si, key))
+                        report.kept += 1
                     continue
                 text, labels, key = item
                 if key in seen:
@@ -428,6 +469,10 @@ class Reader:
                 report.capped = len(dropped)
                 report.kept -= len(dropped)
                 report.holdout -= sum(e.holdout for e in dropped)
+        for si, key in fractional_only:
+            if key in seen:
+                reports[si].kept -= 1
+                reports[si].dupes += 1
         return Dataset(examples, reports)
 
 

@@ -71,6 +71,17 @@ pub struct HeadConfig {
     /// Which weights the calibration map is fitted with.
     #[serde(default)]
     pub calibrate: CalibrationWeights,
+    /// Give every label of this head equal total weight in training
+    /// (inverse class frequency over all sources, on top of any source
+    /// `balance`).
+    #[serde(default)]
+    pub balance: bool,
+    /// Multi-class heads: add per-class biases to the logits, chosen by
+    /// coordinate ascent to maximise the out-of-fold macro-F1 (so it needs
+    /// `calibration.folds` of at least 2). Counters naive Bayes' pull
+    /// toward frequent classes; stored in the model with the head.
+    #[serde(default)]
+    pub tune_bias: bool,
 }
 
 /// The comment weights a head's calibration is fitted with.
@@ -210,6 +221,9 @@ pub struct LabelRule {
     /// Use only one-element arrays, as their element.
     #[serde(default)]
     pub single: bool,
+    /// Like `single`, and arrays of several values give fractional labels.
+    #[serde(default)]
+    pub fractional: bool,
     /// Value-to-label map.
     #[serde(default)]
     pub map: BTreeMap<String, String>,
@@ -253,7 +267,7 @@ impl LabelRule {
         let Some(mut v) = lookup(row, &self.field).filter(|v| !v.is_null()) else {
             return self.missing.clone();
         };
-        if self.single {
+        if self.single || self.fractional {
             match v {
                 Value::Array(a) if a.len() == 1 => v = &a[0],
                 _ => return None,
@@ -294,6 +308,39 @@ impl LabelRule {
         } else {
             self.map.get(&s).cloned()
         }
+    }
+}
+
+impl LabelRule {
+    /// With `fractional`, for an array of several distinct values: each
+    /// value (through `map`, when one is given; unmapped values are left
+    /// out) with weight 1/n, n the number of values kept. Empty otherwise.
+    pub fn fractional_labels(&self, row: &Value) -> Vec<(String, f32)> {
+        if !self.fractional {
+            return Vec::new();
+        }
+        let Some(Value::Array(items)) = lookup(row, &self.field) else {
+            return Vec::new();
+        };
+        let mut labels: Vec<String> = Vec::new();
+        for item in items {
+            let Some(s) = scalar(item) else { continue };
+            let label = if self.map.is_empty() {
+                Some(s)
+            } else {
+                self.map.get(&s).cloned()
+            };
+            if let Some(l) = label {
+                if !labels.contains(&l) {
+                    labels.push(l);
+                }
+            }
+        }
+        if labels.len() < 2 {
+            return Vec::new();
+        }
+        let w = 1.0 / labels.len() as f32;
+        labels.into_iter().map(|l| (l, w)).collect()
     }
 }
 
@@ -350,6 +397,8 @@ impl TrainingConfig {
                 alpha: 1.0,
                 shrink: 0.0,
                 calibrate: CalibrationWeights::Natural,
+                balance: false,
+                tune_bias: false,
             })
             .collect();
         let sources = files
@@ -432,7 +481,13 @@ impl TrainingConfig {
             if !(s.weight.is_finite() && s.weight > 0.0) {
                 return Err(format!("source {:?}: weight must be positive", s.name));
             }
-            for head in s.heads.keys() {
+            for (head, rule) in &s.heads {
+                if rule.fractional && rule.has_test() {
+                    return Err(format!(
+                        "source {:?}, head {head:?}: fractional takes no test",
+                        s.name
+                    ));
+                }
                 if !names.contains(head.as_str()) {
                     return Err(format!(
                         "source {:?} labels head {head:?}, which is not in [[heads]]",
@@ -469,6 +524,9 @@ pub struct Example {
     pub part: Part,
     /// The split hash, for folds.
     pub hash: u64,
+    /// Fractional labels, training only: (head, label index, weight
+    /// fraction), from rules with `fractional`.
+    pub fractional: Vec<(usize, u16, f32)>,
 }
 
 /// A head's labels as found in configuration and data.
@@ -495,7 +553,8 @@ pub struct SourceReport {
     pub holdout: u64,
     /// Rows dropped as duplicates of an earlier comment.
     pub duplicates: u64,
-    /// Rows dropped because no head got a label.
+    /// Rows dropped because no head got a label (or, held out, only
+    /// fractional labels, which are for training).
     pub unlabelled: u64,
     /// Malformed rows skipped (only with `skip_invalid`).
     pub invalid: u64,
@@ -585,8 +644,15 @@ impl Dataset {
             .collect();
         let fixed: Vec<bool> = config.heads.iter().map(|h| h.labels.is_some()).collect();
         // Labels as strings first; indices once all labels are known.
-        let mut raw: Vec<(Example, Vec<Option<String>>)> = Vec::new();
+        type Fractional = Vec<(usize, String, f32)>;
+        let mut raw: Vec<(Example, Vec<Option<String>>, Fractional)> = Vec::new();
         let mut seen = HashSet::new();
+        // Training rows with only fractional labels: kept aside, so they
+        // neither count toward `max_rows` nor shadow a later duplicate with
+        // ordinary labels (other heads see the same rows with or without
+        // them); dropped at the end if such a duplicate exists.
+        let mut fractional_only: Vec<(Example, Vec<Option<String>>, Fractional)> = Vec::new();
+        let mut seen_fractional = HashSet::new();
         let mut reports = Vec::new();
         for (si, source) in config.sources.iter().enumerate() {
             let mut report = SourceReport {
@@ -644,20 +710,54 @@ impl Dataset {
                         }
                     }
                 }
-                if labels.iter().all(Option::is_none) {
-                    report.unlabelled += 1;
-                    return Ok(());
+                let mut fractional: Fractional = Vec::new();
+                for (hi, r) in rules.iter().enumerate() {
+                    for (l, w) in r.map(|r| r.fractional_labels(&row)).unwrap_or_default() {
+                        if fixed[hi] && !heads[hi].labels.contains(&l) {
+                            return Err(data_error(
+                                &source.path,
+                                line,
+                                format!(
+                                    "label {l:?} is not one of head {:?}'s labels ({})",
+                                    heads[hi].name,
+                                    heads[hi].labels.join(", ")
+                                ),
+                            ));
+                        }
+                        fractional.push((hi, l, w));
+                    }
                 }
                 let key = text_key(config.split.seed, &text);
-                if !seen.insert(key) {
-                    report.duplicates += 1;
-                    return Ok(());
-                }
                 let part = if source.holdout_only || unit(key) < config.split.holdout {
                     Part::Holdout
                 } else {
                     Part::Train
                 };
+                if labels.iter().all(Option::is_none) {
+                    if fractional.is_empty() || part == Part::Holdout {
+                        // Held out, fractional labels would never be used.
+                        report.unlabelled += 1;
+                    } else if seen.contains(&key) || !seen_fractional.insert(key) {
+                        report.duplicates += 1;
+                    } else {
+                        let example = Example {
+                            text,
+                            labels: Vec::new(),
+                            weight: source.weight,
+                            source: si,
+                            part,
+                            hash: key,
+                            fractional: Vec::new(),
+                        };
+                        fractional_only.push((example, labels, fractional));
+                        report.kept += 1;
+                    }
+                    return Ok(());
+                }
+                if !seen.insert(key) {
+                    report.duplicates += 1;
+                    return Ok(());
+                }
                 raw.push((
                     Example {
                         text,
@@ -666,8 +766,10 @@ impl Dataset {
                         source: si,
                         part,
                         hash: key,
+                        fractional: Vec::new(),
                     },
                     labels,
+                    fractional,
                 ));
                 report.kept += 1;
                 if part == Part::Holdout {
@@ -681,11 +783,11 @@ impl Dataset {
                 // hashes (independent of the split, which uses `unit`).
                 let part = &mut raw[start..];
                 if part.len() > cap {
-                    part.sort_by_key(|(e, _)| e.hash.rotate_left(29));
+                    part.sort_by_key(|(e, _, _)| e.hash.rotate_left(29));
                     let dropped = part.len() - cap;
                     let dropped_holdout = part[cap..]
                         .iter()
-                        .filter(|(e, _)| e.part == Part::Holdout)
+                        .filter(|(e, _, _)| e.part == Part::Holdout)
                         .count() as u64;
                     raw.truncate(start + cap);
                     report.capped = dropped as u64;
@@ -695,6 +797,14 @@ impl Dataset {
             }
             reports.push(report);
         }
+        for row in fractional_only {
+            if seen.contains(&row.0.hash) {
+                reports[row.0.source].kept -= 1;
+                reports[row.0.source].duplicates += 1;
+            } else {
+                raw.push(row);
+            }
+        }
         // Discover labels of heads without a fixed list: sorted, so the
         // order does not depend on the order of the data.
         for (hi, head) in heads.iter_mut().enumerate() {
@@ -703,7 +813,13 @@ impl Dataset {
             }
             let mut set: Vec<String> = raw
                 .iter()
-                .filter_map(|(_, l)| l[hi].clone())
+                .flat_map(|(_, l, f)| {
+                    l[hi].iter().cloned().chain(
+                        f.iter()
+                            .filter(|(h, _, _)| *h == hi)
+                            .map(|(_, l, _)| l.clone()),
+                    )
+                })
                 .collect::<std::collections::BTreeSet<_>>()
                 .into_iter()
                 .collect();
@@ -738,7 +854,7 @@ impl Dataset {
         }
         let examples = raw
             .into_iter()
-            .map(|(mut e, labels)| {
+            .map(|(mut e, labels, fractional)| {
                 e.labels = labels
                     .iter()
                     .zip(&heads)
@@ -746,6 +862,13 @@ impl Dataset {
                         l.as_ref()
                             .and_then(|l| h.labels.iter().position(|x| x == l))
                             .map(|i| i as u16)
+                    })
+                    .collect();
+                e.fractional = fractional
+                    .iter()
+                    .filter_map(|(hi, l, w)| {
+                        let c = heads[*hi].labels.iter().position(|x| x == l)?;
+                        Some((*hi, c as u16, *w))
                     })
                     .collect();
                 e
@@ -944,5 +1067,129 @@ mod tests {
         assert_eq!(text_key(1, "Hello  World"), text_key(1, "hello world\n"));
         assert_ne!(text_key(1, "hello world"), text_key(2, "hello world"));
         assert_ne!(text_key(1, "hello world"), text_key(1, "helloworld"));
+    }
+
+    #[test]
+    fn fractional_rules() {
+        let r = rule("field = 'ekman'\nfractional = true");
+        let one = json!({"ekman": ["joy"]});
+        let two = json!({"ekman": ["joy", "anger", "joy"]});
+        let three = json!({"ekman": ["joy", "anger", "fear"]});
+        assert_eq!(r.label(&one), Some("joy".into()));
+        assert!(r.fractional_labels(&one).is_empty());
+        assert_eq!(r.label(&two), None);
+        assert_eq!(
+            r.fractional_labels(&two),
+            vec![("joy".to_string(), 0.5), ("anger".to_string(), 0.5)]
+        );
+        let third = 1.0 / 3.0;
+        assert_eq!(
+            r.fractional_labels(&three),
+            vec![
+                ("joy".to_string(), third),
+                ("anger".to_string(), third),
+                ("fear".to_string(), third)
+            ]
+        );
+        // Through a map; unmapped values are left out.
+        let mapped = rule("field = 'ekman'\nfractional = true\nmap = { joy = 'j', fear = 'f' }");
+        assert_eq!(
+            mapped.fractional_labels(&three),
+            vec![("j".to_string(), 0.5), ("f".to_string(), 0.5)]
+        );
+        assert!(mapped.fractional_labels(&two).is_empty());
+        // Without `fractional`, or without an array, nothing.
+        assert!(rule("field = 'ekman'\nsingle = true")
+            .fractional_labels(&two)
+            .is_empty());
+        assert!(r.fractional_labels(&json!({"ekman": "joy"})).is_empty());
+    }
+
+    fn fractional_config(dir: &Path, rows: &str, extra: &str) -> Result<TrainingConfig> {
+        std::fs::write(dir.join("rows.jsonl"), rows).unwrap();
+        let config = format!(
+            "[split]\nholdout = 0.5\n\n[[heads]]\nname = 'tone'\nlabels = ['joy', 'anger', 'fear']\n\n\
+             [[heads]]\nname = 'civil'\n\n\
+             [[sources]]\nname = 'rows'\npath = 'rows.jsonl'\n\
+             heads.tone = {{ field = 'ekman', fractional = true {extra}}}\n\
+             heads.civil = {{ field = 'civil' }}\n"
+        );
+        let path = dir.join("config.toml");
+        std::fs::write(&path, config).unwrap();
+        TrainingConfig::from_path(&path)
+    }
+
+    #[test]
+    fn fractional_labels_are_for_training_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut rows = String::new();
+        for i in 0..200 {
+            // Multi-label rows, some with a label of another head.
+            let civil = if i % 2 == 0 {
+                ", \"civil\": \"yes\""
+            } else {
+                ""
+            };
+            rows.push_str(&format!(
+                "{{\"text\": \"multi {i}\", \"ekman\": [\"joy\", \"fear\"]{civil}}}\n"
+            ));
+        }
+        // A fractional-only row and a later row with the same text and
+        // ordinary labels: the later one is kept, unshadowed.
+        rows.push_str("{\"text\": \"same text\", \"ekman\": [\"joy\", \"anger\"]}\n");
+        rows.push_str("{\"text\": \"Same  text\", \"ekman\": [\"anger\"], \"civil\": \"no\"}\n");
+        rows.push_str("{\"text\": \"single\", \"ekman\": [\"fear\"], \"civil\": \"yes\"}\n");
+        let config = fractional_config(dir.path(), &rows, "").unwrap();
+        let data = Dataset::load(&config, &LoadOptions::default()).unwrap();
+        let report = &data.reports[0];
+        assert_eq!(report.rows, 203);
+        assert_eq!(report.duplicates, 1);
+        for e in data.examples.iter().filter(|e| e.text.starts_with("multi")) {
+            let i: usize = e.text[6..].parse().unwrap();
+            assert_eq!(e.labels[0], None, "no tone label to evaluate");
+            assert_eq!(e.fractional, vec![(0, 0, 0.5), (0, 2, 0.5)]);
+            assert_eq!(e.labels[1].is_some(), i % 2 == 0);
+            if e.labels[1].is_none() {
+                assert_eq!(e.part, Part::Train, "{}", e.text);
+            }
+        }
+        // Rows whose only labels are fractional and that fall in the
+        // held-out part are dropped as unlabelled.
+        let kept_multi_only = data
+            .examples
+            .iter()
+            .filter(|e| e.text.starts_with("multi") && e.labels[1].is_none())
+            .count();
+        assert!(
+            kept_multi_only > 20 && kept_multi_only < 80,
+            "{kept_multi_only}"
+        );
+        assert_eq!(report.unlabelled as usize, 100 - kept_multi_only);
+        let same: Vec<_> = data
+            .examples
+            .iter()
+            .filter(|e| e.text.to_lowercase().starts_with("same"))
+            .collect();
+        assert_eq!(same.len(), 1);
+        assert_eq!(same[0].text, "Same  text");
+        assert_eq!(same[0].labels[0], Some(1));
+        assert!(same[0].fractional.is_empty());
+        assert_eq!(report.kept as usize, data.examples.len());
+    }
+
+    #[test]
+    fn fractional_labels_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows = "{\"text\": \"a\", \"ekman\": [\"joy\", \"disgust\"], \"civil\": \"yes\"}\n\
+                    {\"text\": \"b\", \"ekman\": [\"anger\"], \"civil\": \"no\"}\n";
+        let config = fractional_config(dir.path(), rows, "").unwrap();
+        assert!(matches!(
+            Dataset::load(&config, &LoadOptions::default()),
+            Err(Error::Data { line: 1, .. })
+        ));
+        assert!(matches!(
+            fractional_config(dir.path(), rows, ", contains = 'joy', then = 'joy'"),
+            Err(Error::Config { .. })
+        ));
     }
 }

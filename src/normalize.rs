@@ -353,14 +353,15 @@ impl Normalizer {
         // A word we do not know, disguised by one dot ("path.etic") or by
         // masks between letters ("path*tic"): drop the marks, so at least
         // the character n-grams of the word come through. Hyphens stay
-        // ("well-known"), and so do dots between short pieces ("e.g").
+        // ("well-known"), and so do dots in short words ("e.g", "u.s").
         let letters_or =
             |mark: fn(char) -> bool| core.iter().all(|ch| ch.c.is_alphabetic() || mark(ch.c));
         let dots = core.iter().filter(|ch| ch.c == '.').count();
         let split_by_dot = self.config.separators
             && dots == 1
             && letters_or(|c| c == '.')
-            && core.split(|ch| ch.c == '.').all(|p| p.len() >= 2);
+            && core.split(|ch| ch.c == '.').all(|p| !p.is_empty())
+            && core.len() >= 6;
         let masked_inside = self.config.masks
             && core.len() > 2
             && core[1..core.len() - 1]
@@ -592,7 +593,13 @@ fn fold_leet(core: &mut [Ch]) {
         return;
     }
     let first_digit = core.first().is_some_and(|ch| ch.c.is_ascii_digit());
-    let last_digit = core.last().is_some_and(|ch| ch.c.is_ascii_digit());
+    // "covid19", "mp3", "win10": every digit after the last letter.
+    let last_letter = core.iter().rposition(|ch| ch.c.is_ascii_alphabetic());
+    let trailing_digits_only = core
+        .iter()
+        .enumerate()
+        .filter(|(_, ch)| leet_letter(ch.c).is_some())
+        .all(|(i, ch)| ch.c.is_ascii_digit() && Some(i) > last_letter);
     // "4th", "100k", "1990s": digits then a short suffix.
     let digits_then_letters = first_digit && {
         let n = core.iter().take_while(|ch| ch.c.is_ascii_digit()).count();
@@ -605,9 +612,8 @@ fn fold_leet(core: &mut [Ch]) {
             ..*ch
         })
         .collect();
-    // "covid19", "mp3", "h1n1": a name ending in a digit is left alone,
-    // unless it spells a lexicon word ("1d107").
-    if (digits_then_letters || last_digit) && lexicon_word(&folded).is_none() {
+    // Names and numbers are left alone, unless they spell a lexicon word.
+    if (digits_then_letters || trailing_digits_only) && lexicon_word(&folded).is_none() {
         return;
     }
     core.copy_from_slice(&folded);
@@ -814,7 +820,8 @@ mod tests {
         ("asssshole", "asshole"),
         ("1d10t", "idiot"),
         ("1d107", "idiot"),
-        ("h1n1", "h1n1"),
+        ("b1g07", "bigot"),
+        ("win10", "win10"),
         ("m0ron", "moron"),
         ("sh!t!", "shit!"),
         ("a$$hole", "asshole"),
@@ -857,6 +864,7 @@ mod tests {
         ("well-known", "well-known"),
         ("e.g. this", "e.g. this"),
         ("so path.etic", "so pathetic"),
+        ("so p.athetic", "so pathetic"),
         ("so path*tic", "so pathtic"),
         ("a-b-c test", "abc test"),
         ("u.s. policy", "u.s. policy"),

@@ -70,6 +70,11 @@ struct HeadHeader {
     calibration: Option<Calibration>,
     #[serde(default)]
     temperature: Option<Temperature>,
+    /// Added after format version 1 was released: files without it load
+    /// with no biases, and a head without biases writes no field, so such
+    /// files are byte-identical to those of earlier builds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    class_bias: Option<Vec<f64>>,
 }
 
 /// Serializes a model.
@@ -90,6 +95,7 @@ pub(crate) fn write(model: &Model, mut w: impl Write) -> Result<()> {
                 positive: h.positive.map(|p| h.head.labels[p].clone()),
                 calibration: h.calibration.clone(),
                 temperature: h.temperature,
+                class_bias: h.class_bias.clone(),
             })
             .collect(),
         policy: model.policy.clone(),
@@ -316,11 +322,23 @@ fn build(header: Header, payload: &[u8]) -> Result<Model> {
                 )));
             }
         }
+        if let Some(b) = &h.class_bias {
+            if positive.is_some()
+                || b.len() != head.labels.len()
+                || b.iter().any(|x| !x.is_finite())
+            {
+                return Err(damaged(format!(
+                    "head {:?} has invalid class biases",
+                    head.name
+                )));
+            }
+        }
         heads.push(HeadState {
             head,
             positive,
             calibration: h.calibration,
             temperature: h.temperature,
+            class_bias: h.class_bias,
         });
     }
     let model = Model {
@@ -345,4 +363,95 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> Result<usize> {
         }
     }
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::tiny_tone_model;
+
+    fn bytes_of(model: &Model) -> Vec<u8> {
+        let mut out = Vec::new();
+        write(model, &mut out).unwrap();
+        out
+    }
+
+    /// The header JSON and the payload of a model file.
+    fn split(bytes: &[u8]) -> (serde_json::Value, Vec<u8>) {
+        let len = u64::from_le_bytes(bytes[12..20].try_into().unwrap()) as usize;
+        let header = serde_json::from_slice(&bytes[PREAMBLE..PREAMBLE + len]).unwrap();
+        (header, bytes[PREAMBLE + len..].to_vec())
+    }
+
+    /// A model file with the given header and payload, checksum included.
+    fn assemble(header: &serde_json::Value, payload: &[u8]) -> Vec<u8> {
+        let header = serde_json::to_vec(header).unwrap();
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(&header);
+        crc.update(payload);
+        let mut out = MAGIC.to_vec();
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&(header.len() as u64).to_le_bytes());
+        out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        out.extend_from_slice(&crc.finalize().to_le_bytes());
+        out.extend_from_slice(&header);
+        out.extend_from_slice(payload);
+        out
+    }
+
+    #[test]
+    fn class_biases_survive_a_round_trip() {
+        let model = tiny_tone_model(Some(vec![0.25, -0.5, 0.125]));
+        let bytes = bytes_of(&model);
+        let loaded = read(bytes.as_slice()).unwrap();
+        assert_eq!(loaded, model);
+        assert_eq!(loaded.heads[1].class_bias, Some(vec![0.25, -0.5, 0.125]));
+        assert!(
+            bytes_of(&loaded) == bytes,
+            "writing it again changed the file"
+        );
+    }
+
+    #[test]
+    fn files_without_class_biases_are_unchanged_and_load() {
+        // A head without biases writes no field: such a file is what
+        // builds before the field existed wrote.
+        let bytes = bytes_of(&tiny_tone_model(None));
+        let (header, _) = split(&bytes);
+        for h in header["heads"].as_array().unwrap() {
+            assert!(h.get("class_bias").is_none(), "{h}");
+        }
+        assert_eq!(read(bytes.as_slice()).unwrap(), tiny_tone_model(None));
+        // A file written with biases, with the field removed as an older
+        // build would have written it, loads without biases.
+        let (mut header, payload) = split(&bytes_of(&tiny_tone_model(Some(vec![1.0, 0.0, -1.0]))));
+        header["heads"][1]
+            .as_object_mut()
+            .unwrap()
+            .remove("class_bias")
+            .unwrap();
+        let old = read(assemble(&header, &payload).as_slice()).unwrap();
+        assert_eq!(old.heads[1].class_bias, None);
+        assert_eq!(old, tiny_tone_model(None));
+    }
+
+    #[test]
+    fn invalid_class_biases_are_damage() {
+        let (header, payload) = split(&bytes_of(&tiny_tone_model(Some(vec![0.0; 3]))));
+        let cases = [
+            (1, serde_json::json!([0.0, 1.0])),
+            (1, serde_json::json!([0.0, 1.0, null])),
+            (1, serde_json::json!("high")),
+            (0, serde_json::json!([0.0, 1.0])),
+        ];
+        for (head, value) in cases {
+            let mut h = header.clone();
+            h["heads"][head]["class_bias"] = value.clone();
+            let result = read(assemble(&h, &payload).as_slice());
+            assert!(
+                matches!(result, Err(Error::Damaged(_))),
+                "head {head}, {value}: {result:?}"
+            );
+        }
+    }
 }

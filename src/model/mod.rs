@@ -41,6 +41,9 @@ pub(crate) struct HeadState {
     pub calibration: Option<Calibration>,
     /// Temperature of a multi-class head's softmax.
     pub temperature: Option<Temperature>,
+    /// Per-class additive biases of a multi-class head's logits (before
+    /// the temperature), tuned on out-of-fold scores; `None` = all 0.
+    pub class_bias: Option<Vec<f64>>,
 }
 
 /// A trained model: what a model file holds.
@@ -181,6 +184,17 @@ impl Model {
                     h.head.name
                 )));
             }
+            if let Some(b) = &h.class_bias {
+                if h.positive.is_some()
+                    || b.len() != h.head.labels.len()
+                    || b.iter().any(|x| !x.is_finite())
+                {
+                    return Err(Error::InvalidSetting(format!(
+                        "head {:?}: class biases need a multi-class head and one finite value per label",
+                        h.head.name
+                    )));
+                }
+            }
         }
         Ok(())
     }
@@ -276,6 +290,11 @@ impl Moderator {
             }
             let w = h.head.scoring_weights(h.positive);
             info.bias = w.bias.clone();
+            if let Some(extra) = h.class_bias.as_ref().filter(|_| h.positive.is_none()) {
+                for (b, e) in info.bias.iter_mut().zip(extra) {
+                    *b += e;
+                }
+            }
             let columns = w.bias.len();
             for c in 0..columns {
                 for f in 0..n_features {
@@ -701,9 +720,121 @@ pub struct Evidence {
     pub weight: f64,
 }
 
+/// A small model with a binary head and a three-label `tone` head, for
+/// the unit tests of this module and of the file format.
+#[cfg(test)]
+pub(crate) fn tiny_tone_model(class_bias: Option<Vec<f64>>) -> Model {
+    use crate::policy::Rule;
+    let mut pipeline = PipelineConfig::default();
+    pipeline.features.buckets_log2 = 8;
+    let vectorizer = Pipeline::new(pipeline.clone()).unwrap();
+    let n = vectorizer.vectorizer().n_features();
+    let labels = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let mut binary = Head::new(
+        "incivility",
+        labels(&["civil", "uncivil"]),
+        naive_bayes::Variant::Multinomial,
+        1.0,
+        n,
+    )
+    .unwrap();
+    let mut tone = Head::new(
+        "tone",
+        labels(&["joy", "anger", "fear"]),
+        naive_bayes::Variant::Complement,
+        1.0,
+        n,
+    )
+    .unwrap();
+    let rows = [
+        ("thanks, what a lovely story", 0, 0),
+        ("great work, glad to read it", 0, 0),
+        ("lovely and great", 0, 0),
+        ("you idiot, I hate this", 1, 1),
+        ("this is outrageous, I am furious", 0, 1),
+        ("I am scared and worried", 0, 2),
+    ];
+    for (text, b, t) in rows {
+        let x = vectorizer.vectorize(text);
+        binary.add(&x, b, 1.0);
+        tone.add(&x, t, 1.0);
+    }
+    let heads = vec![
+        HeadState {
+            head: binary,
+            positive: Some(1),
+            calibration: None,
+            temperature: None,
+            class_bias: None,
+        },
+        HeadState {
+            head: tone,
+            positive: None,
+            calibration: None,
+            temperature: Some(Temperature { t: 0.5 }),
+            class_bias,
+        },
+    ];
+    let policy = Policy::new(vec![Rule {
+        head: "incivility".into(),
+        label: "uncivil".into(),
+        review: Some(0.5),
+        reject: Some(0.9),
+    }])
+    .unwrap();
+    Model {
+        pipeline,
+        heads,
+        policy,
+        metadata: serde_json::Value::Null,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn class_biases_shift_the_tone_logits() {
+        let text = "thanks, what a lovely story";
+        let plain = Moderator::new(tiny_tone_model(None)).unwrap();
+        let zero = Moderator::new(tiny_tone_model(Some(vec![0.0; 3]))).unwrap();
+        let (p, z) = (plain.score(text), zero.score(text));
+        assert_eq!(
+            p.tone().unwrap().probabilities,
+            z.tone().unwrap().probabilities
+        );
+        assert_eq!(p.tone().unwrap().top().0, "joy");
+        // A bias b on a class multiplies its odds by exp(b / t).
+        let biased = Moderator::new(tiny_tone_model(Some(vec![0.0, 0.0, 40.0]))).unwrap();
+        let b = biased.score(text);
+        let (pp, bp) = (p.tone().unwrap(), b.tone().unwrap());
+        assert_eq!(bp.top().0, "fear");
+        let odds = |h: &HeadScore<'_>| h.probabilities[2] / h.probabilities[0];
+        let ratio = odds(&bp) / odds(&pp);
+        assert!((ratio.ln() - 40.0 / 0.5).abs() < 1e-6, "{ratio}");
+        assert!((bp.probabilities.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        // Other heads are untouched.
+        assert_eq!(p.incivility(), b.incivility());
+    }
+
+    #[test]
+    fn class_biases_are_checked() {
+        let bad = [
+            vec![0.0; 2],
+            vec![0.0, f64::NAN, 0.0],
+            vec![0.0, f64::INFINITY, 0.0],
+        ];
+        for b in bad {
+            assert!(matches!(
+                Moderator::new(tiny_tone_model(Some(b.clone()))),
+                Err(Error::InvalidSetting(_))
+            ));
+        }
+        let mut model = tiny_tone_model(None);
+        model.heads[0].class_bias = Some(vec![0.0, 1.0]);
+        assert!(matches!(model.check(), Err(Error::InvalidSetting(_))));
+    }
 
     #[test]
     fn public_types_are_send_and_sync() {

@@ -64,6 +64,9 @@ pub struct HeadReport {
     pub calibration: Option<Calibration>,
     /// The temperature fitted on out-of-fold scores.
     pub temperature: Option<Temperature>,
+    /// Per-class biases added to a multi-class head's logits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class_bias: Option<Vec<f64>>,
     /// Out-of-fold ROC AUC (binary heads).
     pub oof_roc_auc: Option<f64>,
     /// Out-of-fold macro-F1 (multi-class heads).
@@ -93,6 +96,14 @@ pub fn train(
     options: &TrainOptions<'_>,
 ) -> Result<(Model, TrainReport)> {
     config.validate().map_err(Error::InvalidSetting)?;
+    for (hc, hl) in config.heads.iter().zip(&data.heads) {
+        if hl.positive.is_some() && hc.tune_bias {
+            return Err(Error::InvalidSetting(format!(
+                "head {:?}: tune_bias is for heads with more than two labels",
+                hc.name
+            )));
+        }
+    }
     let pipeline = Pipeline::new(config.pipeline.clone()).map_err(Error::InvalidSetting)?;
     let n_features = pipeline.vectorizer().n_features();
     let train: Vec<_> = data
@@ -134,7 +145,8 @@ pub fn train(
             })
             .collect()
     };
-    let balance = class_balance(config, data, &train);
+    let mut balance = class_balance(config, data, &train);
+    balance_heads(config, &train, &mut balance);
     let mut fold_heads: Vec<Vec<Head>> =
         (0..folds).map(|_| empty_heads()).collect::<Result<_>>()?;
     for (i, (e, x)) in train.iter().zip(&vectors).enumerate() {
@@ -144,6 +156,10 @@ pub fn train(
                 let c = usize::from(*c);
                 fold_heads[f][h].add(x, c, e.weight * balance[e.source][h][c]);
             }
+        }
+        for &(h, c, frac) in &e.fractional {
+            let c = usize::from(c);
+            fold_heads[f][h].add(x, c, e.weight * frac * balance[e.source][h][c]);
         }
         if i % 4096 == 0 {
             progress("counting", i, train.len());
@@ -215,6 +231,7 @@ pub fn train(
             examples: examples_per_label[h].clone(),
             calibration: None,
             temperature: None,
+            class_bias: None,
             oof_roc_auc: None,
             oof_macro_f1: None,
         };
@@ -234,18 +251,21 @@ pub fn train(
                     }
                 };
             } else {
-                report.temperature = Temperature::fit(&oof_logits[h], k, &truth, Some(&weights));
-                let t = report.temperature.unwrap_or(Temperature { t: 1.0 });
-                let mut probs = vec![0.0; k];
-                let predicted: Vec<usize> = oof_logits[h]
+                let hc = &config.heads[h];
+                let bias = if hc.tune_bias {
+                    tune_class_bias(&oof_logits[h], k, &truth)
+                } else {
+                    vec![0.0; k]
+                };
+                let adjusted: Vec<f64> = oof_logits[h]
                     .chunks_exact(k)
-                    .map(|row| {
-                        t.apply(row, &mut probs);
-                        argmax(&probs)
-                    })
+                    .flat_map(|row| row.iter().zip(&bias).map(|(z, b)| z + b))
                     .collect();
+                report.temperature = Temperature::fit(&adjusted, k, &truth, Some(&weights));
+                let predicted: Vec<usize> = adjusted.chunks_exact(k).map(argmax).collect();
                 report.oof_macro_f1 =
                     Some(metrics::ConfusionMatrix::new(&truth, &predicted, k).macro_f1());
+                report.class_bias = bias.iter().any(|&b| b != 0.0).then_some(bias);
             }
         }
         heads.push(HeadState {
@@ -253,6 +273,7 @@ pub fn train(
             positive,
             calibration: report.calibration.clone(),
             temperature: report.temperature,
+            class_bias: report.class_bias.clone(),
         });
         reports.push(report);
     }
@@ -303,6 +324,9 @@ fn class_balance(
                 totals[e.source][h][usize::from(*c)] += f64::from(e.weight);
             }
         }
+        for &(h, c, frac) in &e.fractional {
+            totals[e.source][h][usize::from(c)] += f64::from(e.weight * frac);
+        }
     }
     totals
         .iter()
@@ -326,6 +350,172 @@ fn class_balance(
                 .collect()
         })
         .collect()
+}
+
+/// For heads marked `balance`: multiplies `balance` by the factor that
+/// gives every label of the head equal total (already weighted) training
+/// weight over all sources.
+fn balance_heads(
+    config: &TrainingConfig,
+    train: &[&crate::data::Example],
+    balance: &mut [Vec<Vec<f32>>],
+) {
+    for (h, hc) in config.heads.iter().enumerate() {
+        if !hc.balance {
+            continue;
+        }
+        let k = balance.first().map_or(0, |s| s[h].len());
+        let mut totals = vec![0.0f64; k];
+        for e in train {
+            if let Some(c) = e.labels[h] {
+                let c = usize::from(c);
+                totals[c] += f64::from(e.weight * balance[e.source][h][c]);
+            }
+            for &(fh, c, frac) in &e.fractional {
+                if fh == h {
+                    let c = usize::from(c);
+                    totals[c] += f64::from(e.weight * frac * balance[e.source][h][c]);
+                }
+            }
+        }
+        let present = totals.iter().filter(|&&t| t > 0.0).count();
+        let sum: f64 = totals.iter().sum();
+        for source in balance.iter_mut() {
+            for (f, &t) in source[h].iter_mut().zip(&totals) {
+                if present > 1 && t > 0.0 {
+                    *f *= (sum / (present as f64 * t)) as f32;
+                }
+            }
+        }
+    }
+}
+
+/// Per-class biases `b` that maximise the macro-F1 of `argmax(z + b)` over
+/// the rows of `logits` (row-major, `k` per row) against `truth`, starting
+/// from no bias.
+///
+/// Coordinate ascent, exact in each coordinate: with the other biases
+/// fixed, row `i` is predicted as class `c` exactly when `b_c` exceeds
+/// `max_{j≠c}(z_ij + b_j) - z_ic`, so sorting those thresholds and sweeping
+/// `b_c` across them visits every distinct outcome, with the confusion
+/// counts updated one row at a time. Each chosen `b_c` lies midway between
+/// two neighbouring thresholds. Sweeps repeat until none improves the
+/// score (at most 50 rounds); the result is centred to sum to 0, which
+/// does not change any prediction. Rows with a non-finite logit or a class
+/// `>= k` are ignored.
+pub(crate) fn tune_class_bias(logits: &[f64], k: usize, truth: &[usize]) -> Vec<f64> {
+    let mut bias = vec![0.0; k];
+    if k < 2 || logits.len() != truth.len() * k {
+        return bias;
+    }
+    let rows: Vec<(&[f64], usize)> = logits
+        .chunks_exact(k)
+        .zip(truth)
+        .filter(|(row, &y)| y < k && row.iter().all(|z| z.is_finite()))
+        .map(|(row, &y)| (row, y))
+        .collect();
+    if rows.is_empty() {
+        return bias;
+    }
+    let mut truth_count = vec![0i64; k];
+    for &(_, y) in &rows {
+        truth_count[y] += 1;
+    }
+    let macro_f1 = |tp: &[i64], pred: &[i64]| -> f64 {
+        let (mut sum, mut present) = (0.0, 0usize);
+        for c in 0..k {
+            let d = pred[c] + truth_count[c];
+            if d > 0 {
+                sum += 2.0 * tp[c] as f64 / d as f64;
+                present += 1;
+            }
+        }
+        if present == 0 {
+            0.0
+        } else {
+            sum / present as f64
+        }
+    };
+    let score_of = |bias: &[f64]| -> f64 {
+        let (mut tp, mut pred) = (vec![0i64; k], vec![0i64; k]);
+        let mut shifted = vec![0.0; k];
+        for &(row, y) in &rows {
+            for ((s, z), b) in shifted.iter_mut().zip(row).zip(bias) {
+                *s = z + b;
+            }
+            let p = argmax(&shifted);
+            pred[p] += 1;
+            if p == y {
+                tp[p] += 1;
+            }
+        }
+        macro_f1(&tp, &pred)
+    };
+    let mut best = score_of(&bias);
+    let mut thresholds: Vec<(f64, usize, usize)> = Vec::with_capacity(rows.len());
+    for _round in 0..50 {
+        let before = best;
+        for c in 0..k {
+            // Every row predicted as its best other class, then rows move
+            // to c in order of their threshold.
+            let (mut tp, mut pred) = (vec![0i64; k], vec![0i64; k]);
+            thresholds.clear();
+            for &(row, y) in &rows {
+                let mut other = usize::MAX;
+                for j in (0..k).filter(|&j| j != c) {
+                    if other == usize::MAX || row[j] + bias[j] > row[other] + bias[other] {
+                        other = j;
+                    }
+                }
+                pred[other] += 1;
+                if other == y {
+                    tp[other] += 1;
+                }
+                thresholds.push((row[other] + bias[other] - row[c], other, y));
+            }
+            thresholds.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let first = thresholds[0].0;
+            let last = thresholds[thresholds.len() - 1].0;
+            let margin = ((last - first) * 1e-3).max(1e-6);
+            let (mut top, mut top_b) = (macro_f1(&tp, &pred), first - margin);
+            let mut i = 0;
+            while i < thresholds.len() {
+                let t = thresholds[i].0;
+                while i < thresholds.len() && thresholds[i].0 == t {
+                    let (_, from, y) = thresholds[i];
+                    pred[from] -= 1;
+                    pred[c] += 1;
+                    if y == from {
+                        tp[from] -= 1;
+                    }
+                    if y == c {
+                        tp[c] += 1;
+                    }
+                    i += 1;
+                }
+                let score = macro_f1(&tp, &pred);
+                if score > top {
+                    top = score;
+                    top_b = match thresholds.get(i) {
+                        Some(next) => 0.5 * (t + next.0),
+                        None => t + margin,
+                    };
+                }
+            }
+            if top > best + 1e-12 {
+                bias[c] = top_b;
+                best = score_of(&bias);
+            }
+        }
+        if best <= before + 1e-12 {
+            break;
+        }
+    }
+    let mean = bias.iter().sum::<f64>() / k as f64;
+    for b in &mut bias {
+        *b -= mean;
+    }
+    bias
 }
 
 /// Review at P ≥ 0.5 and reject at P ≥ 0.9 on the first binary head.
@@ -397,4 +587,258 @@ pub(crate) fn vectorize_all(
         }
     });
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::LoadOptions;
+    use crate::testing::XorShift;
+    use std::path::{Path, PathBuf};
+
+    fn macro_f1(logits: &[f64], k: usize, truth: &[usize], bias: &[f64]) -> f64 {
+        let predicted: Vec<usize> = logits
+            .chunks_exact(k)
+            .map(|row| {
+                let shifted: Vec<f64> = row.iter().zip(bias).map(|(z, b)| z + b).collect();
+                argmax(&shifted)
+            })
+            .collect();
+        metrics::ConfusionMatrix::new(truth, &predicted, k).macro_f1()
+    }
+
+    /// Logits of a classifier pulled toward the frequent class: every row
+    /// gets a noisy signal for its class plus a log-prior per class.
+    fn imbalanced(rng: &mut XorShift, sizes: &[usize], signal: f64) -> (Vec<f64>, Vec<usize>) {
+        let k = sizes.len();
+        let n: usize = sizes.iter().sum();
+        let log_prior: Vec<f64> = sizes.iter().map(|&s| (s as f64 / n as f64).ln()).collect();
+        let (mut logits, mut truth) = (Vec::new(), Vec::new());
+        for (c, &size) in sizes.iter().enumerate() {
+            for _ in 0..size {
+                for (j, lp) in log_prior.iter().enumerate() {
+                    let s = if j == c { signal } else { 0.0 };
+                    logits.push(s + rng.normal() + 2.0 * lp);
+                }
+                truth.push(c);
+            }
+        }
+        assert_eq!(logits.len(), n * k);
+        (logits, truth)
+    }
+
+    #[test]
+    fn bias_search_improves_macro_f1_on_an_imbalanced_problem() {
+        let mut rng = XorShift(7);
+        let (logits, truth) = imbalanced(&mut rng, &[2000, 300, 100, 50], 2.5);
+        let before = macro_f1(&logits, 4, &truth, &[0.0; 4]);
+        let bias = tune_class_bias(&logits, 4, &truth);
+        let after = macro_f1(&logits, 4, &truth, &bias);
+        assert!(after > before + 0.1, "macro-F1 {before:.3} -> {after:.3}");
+        // Centred, and the rare classes are pushed up against the frequent one.
+        assert!(bias.iter().sum::<f64>().abs() < 1e-9, "{bias:?}");
+        assert!(bias[3] > bias[0] && bias[2] > bias[0], "{bias:?}");
+        // Generalizes: the biases help on a fresh sample of the same problem.
+        let (fresh, fresh_truth) = imbalanced(&mut rng, &[2000, 300, 100, 50], 2.5);
+        assert!(
+            macro_f1(&fresh, 4, &fresh_truth, &bias)
+                > macro_f1(&fresh, 4, &fresh_truth, &[0.0; 4]) + 0.05
+        );
+    }
+
+    #[test]
+    fn bias_search_never_lowers_macro_f1_and_is_deterministic() {
+        let mut rng = XorShift(11);
+        for trial in 0..30 {
+            let k = 2 + (rng.next_u64() % 5) as usize;
+            let sizes: Vec<usize> = (0..k).map(|_| 1 + (rng.next_u64() % 60) as usize).collect();
+            let signal = 3.0 * rng.unit();
+            let (mut logits, truth) = imbalanced(&mut rng, &sizes, signal);
+            if trial % 3 == 0 {
+                // Ties everywhere: coarse logits.
+                for z in &mut logits {
+                    *z = z.round();
+                }
+            }
+            let bias = tune_class_bias(&logits, k, &truth);
+            assert_eq!(bias, tune_class_bias(&logits, k, &truth));
+            assert!(bias.iter().all(|b| b.is_finite()));
+            let (before, after) = (
+                macro_f1(&logits, k, &truth, &vec![0.0; k]),
+                macro_f1(&logits, k, &truth, &bias),
+            );
+            assert!(
+                after >= before - 1e-12,
+                "trial {trial}: {before} -> {after}"
+            );
+        }
+    }
+
+    #[test]
+    fn bias_search_degenerate_inputs() {
+        assert_eq!(tune_class_bias(&[], 3, &[]), vec![0.0; 3]);
+        // Mismatched lengths: no biases.
+        assert_eq!(tune_class_bias(&[1.0, 2.0, 3.0], 2, &[0]), vec![0.0; 2]);
+        // Rows with a non-finite logit or an unknown class are ignored.
+        let logits = [0.0, 1.0, f64::NAN, 0.0, 0.0, 1.0, 0.0, 3.0];
+        let bias = tune_class_bias(&logits, 2, &[0, 1, 5, 1]);
+        assert!(bias.iter().all(|b| b.is_finite()));
+        let usable = [0.0, 1.0, 0.0, 3.0];
+        assert_eq!(macro_f1(&usable, 2, &[0, 1], &bias), 1.0);
+    }
+
+    /// A configuration with a binary head and a three-label head whose
+    /// labels are unbalanced (60 / 8 / 6), with some multi-label rows.
+    fn write_corpus(dir: &Path, tone: &str) -> PathBuf {
+        let mut rng = XorShift(3);
+        let words = [
+            ["glad", "great", "lovely", "thanks"],
+            ["furious", "outrage", "hate", "angry"],
+            ["scared", "afraid", "worried", "fear"],
+        ];
+        let shared = ["the", "and", "this", "is", "that", "today", "news", "story"];
+        let labels = ["joy", "anger", "fear"];
+        let mut rows = String::new();
+        let mut n = 0;
+        for (c, &count) in [60, 8, 6].iter().enumerate() {
+            for _ in 0..count * 5 {
+                let mut text: Vec<String> = (0..4)
+                    .map(|_| shared[(rng.next_u64() % 8) as usize].to_string())
+                    .collect();
+                // Half the rows carry a word of their class, a tenth one of
+                // another class.
+                if rng.unit() < 0.5 {
+                    text.push(words[c][(rng.next_u64() % 4) as usize].into());
+                }
+                if rng.unit() < 0.1 {
+                    let o = (rng.next_u64() % 3) as usize;
+                    text.push(words[o][(rng.next_u64() % 4) as usize].into());
+                }
+                text.push(format!("w{n}"));
+                n += 1;
+                let uncivil = c == 1;
+                let emotions = if rng.unit() < 0.1 {
+                    format!("[\"{}\", \"{}\"]", labels[c], labels[(c + 1) % 3])
+                } else {
+                    format!("[\"{}\"]", labels[c])
+                };
+                rows.push_str(&format!(
+                    "{{\"text\": \"{}\", \"uncivil\": {uncivil}, \"emotions\": {emotions}}}\n",
+                    text.join(" ")
+                ));
+            }
+        }
+        std::fs::write(dir.join("rows.jsonl"), rows).unwrap();
+        let config = format!(
+            r#"
+[pipeline.features]
+buckets_log2 = 10
+char_min = 0
+norm = "l2"
+
+[split]
+holdout = 0.1
+
+[[heads]]
+name = "incivility"
+labels = ["civil", "uncivil"]
+positive = "uncivil"
+
+[[heads]]
+name = "tone"
+labels = ["joy", "anger", "fear"]
+{tone}
+
+[[sources]]
+name = "rows"
+path = "rows.jsonl"
+heads.incivility = {{ field = "uncivil", map = {{ "true" = "uncivil", "false" = "civil" }} }}
+heads.tone = {{ field = "emotions", fractional = true }}
+"#
+        );
+        let path = dir.join("config.toml");
+        std::fs::write(&path, config).unwrap();
+        path
+    }
+
+    fn train_with(tone: &str) -> Result<(Model, TrainReport)> {
+        let dir = tempfile::tempdir().unwrap();
+        let config = TrainingConfig::from_path(write_corpus(dir.path(), tone))?;
+        let data = Dataset::load(&config, &LoadOptions::default())?;
+        train(&config, &data, &TrainOptions::default())
+    }
+
+    #[test]
+    fn tuned_biases_raise_out_of_fold_macro_f1_and_are_stored() {
+        let (plain_model, plain) = train_with("variant = \"complement\"").unwrap();
+        let (model, tuned) =
+            train_with("variant = \"complement\"\ntune_bias = true\nbalance = true").unwrap();
+        let f1 = |r: &TrainReport| r.heads[1].oof_macro_f1.unwrap();
+        assert!(f1(&tuned) > f1(&plain), "{} -> {}", f1(&plain), f1(&tuned));
+        assert!(plain.heads[1].class_bias.is_none());
+        assert!(plain_model.heads[1].class_bias.is_none());
+        let bias = tuned.heads[1].class_bias.clone().expect("biases");
+        assert_eq!(model.heads[1].class_bias.as_ref(), Some(&bias));
+        // The tone settings leave the binary head exactly as it was.
+        assert_eq!(model.heads[0], plain_model.heads[0]);
+        assert_eq!(tuned.heads[0].oof_roc_auc, plain.heads[0].oof_roc_auc);
+        // The scorer applies them: the top label of every out-of-fold
+        // comment is the argmax of logits plus biases.
+        let moderator = crate::Moderator::new(model).unwrap();
+        let verdict = moderator.score("furious outrage today");
+        assert_eq!(verdict.tone().unwrap().top().0, "anger");
+    }
+
+    #[test]
+    fn balance_gives_each_label_equal_weight() {
+        let (model, _) = train_with("balance = true").unwrap();
+        let w = model.heads[1].head.class_weights();
+        for x in w {
+            assert!((x - w[0]).abs() < 1e-6 * w[0], "{w:?}");
+        }
+        // The binary head is not balanced.
+        let b = model.heads[0].head.class_weights();
+        assert!(b[0] > 3.0 * b[1], "{b:?}");
+    }
+
+    #[test]
+    fn fractional_labels_add_weight_to_every_label() {
+        let (with, _) = train_with("").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_corpus(dir.path(), "");
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("fractional = true", "single = true");
+        std::fs::write(&path, text).unwrap();
+        let config = TrainingConfig::from_path(&path).unwrap();
+        let data = Dataset::load(&config, &LoadOptions::default()).unwrap();
+        let (without, _) = train(&config, &data, &TrainOptions::default()).unwrap();
+        let (a, b) = (
+            with.heads[1].head.class_weights(),
+            without.heads[1].head.class_weights(),
+        );
+        let (sa, sb): (f64, f64) = (a.iter().sum(), b.iter().sum());
+        assert!(sa > sb, "{a:?} vs {b:?}");
+        // Multi-label rows count as fractions: each adds 1 in total.
+        assert_eq!(sa.fract(), 0.0, "{a:?}");
+        // The binary head saw the same rows either way.
+        assert_eq!(with.heads[0], without.heads[0]);
+    }
+
+    #[test]
+    fn tune_bias_is_refused_on_a_binary_head() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_corpus(dir.path(), "");
+        let text = std::fs::read_to_string(&path).unwrap().replace(
+            "positive = \"uncivil\"",
+            "positive = \"uncivil\"\ntune_bias = true",
+        );
+        std::fs::write(&path, text).unwrap();
+        let config = TrainingConfig::from_path(&path).unwrap();
+        let data = Dataset::load(&config, &LoadOptions::default()).unwrap();
+        assert!(matches!(
+            train(&config, &data, &TrainOptions::default()),
+            Err(Error::InvalidSetting(_))
+        ));
+    }
 }
