@@ -24,6 +24,17 @@ pub enum Subset {
     Train,
 }
 
+impl Subset {
+    /// Whether comments of this part of the split belong to the subset.
+    pub fn contains(self, part: Part) -> bool {
+        match self {
+            Subset::All => true,
+            Subset::Holdout => part == Part::Holdout,
+            Subset::Train => part == Part::Train,
+        }
+    }
+}
+
 /// Results for a binary head.
 #[derive(Debug, Clone, Serialize)]
 pub struct BinaryReport {
@@ -111,11 +122,7 @@ pub fn evaluate(
     let examples: Vec<_> = data
         .examples
         .iter()
-        .filter(|e| match subset {
-            Subset::All => true,
-            Subset::Holdout => e.part == Part::Holdout,
-            Subset::Train => e.part == Part::Train,
-        })
+        .filter(|e| subset.contains(e.part))
         .collect();
     let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
     let verdicts = score_parallel(moderator, &texts, threads);
@@ -293,11 +300,7 @@ pub fn perturbation_report(
     let rows: Vec<(&str, bool)> = data
         .examples
         .iter()
-        .filter(|e| match subset {
-            Subset::All => true,
-            Subset::Holdout => e.part == Part::Holdout,
-            Subset::Train => e.part == Part::Train,
-        })
+        .filter(|e| subset.contains(e.part))
         .filter_map(|e| {
             let l = &data.heads[hi].labels[usize::from(e.labels[hi]?)];
             Some((e.text.as_str(), *l == main.label))
