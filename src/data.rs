@@ -131,6 +131,10 @@ pub struct CalibrationConfig {
     pub folds: usize,
     /// `platt` or `isotonic` for binary heads.
     pub method: CalibrationMethod,
+    /// Fit binary heads' calibration on the out-of-fold scores of these
+    /// sources only (all sources if empty): the comments whose mix of
+    /// labels the probabilities should match.
+    pub sources: Vec<String>,
 }
 
 impl Default for CalibrationConfig {
@@ -138,6 +142,7 @@ impl Default for CalibrationConfig {
         CalibrationConfig {
             folds: 5,
             method: CalibrationMethod::Platt,
+            sources: Vec::new(),
         }
     }
 }
@@ -472,6 +477,13 @@ impl TrainingConfig {
         }
         if self.sources.is_empty() {
             return Err("at least one source is required".into());
+        }
+        for name in &self.calibration.sources {
+            if !self.sources.iter().any(|s| &s.name == name) {
+                return Err(format!(
+                    "calibration.sources names {name:?}, which is not a source"
+                ));
+            }
         }
         let mut sources = HashSet::new();
         for s in &self.sources {

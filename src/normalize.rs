@@ -257,11 +257,24 @@ impl Normalizer {
             .filter(|(_, ch)| ch.c.is_ascii_alphabetic())
             .count();
         if state.singles.len() >= 3 && letters >= 2 {
-            let space = state.singles[0].0;
             let mut word: Vec<Ch> = state.singles.iter().map(|(_, ch)| *ch).collect();
             word.extend_from_slice(suffix);
+            let mut first = 0;
+            // "you are a m o r o n": the article is a word of its own,
+            // unless the whole run spells a word we know ("a s s").
+            if state.singles.len() >= 4 && word[0].c == 'a' {
+                let mut whole = word.clone();
+                self.fold_word(&mut whole);
+                let (lead, trail) = core_bounds(&whole);
+                if lexicon_word(&whole[lead..trail]).is_none() {
+                    let (space, ch) = state.singles[0];
+                    emit_word(out, space, &[ch]);
+                    word.remove(0);
+                    first = 1;
+                }
+            }
             self.fold_word(&mut word);
-            emit_word(out, space, &word);
+            emit_word(out, state.singles[first].0, &word);
         } else {
             let last = state.singles.len() - 1;
             for (i, (space, ch)) in state.singles.iter().enumerate() {
@@ -829,6 +842,8 @@ mod tests {
         ("i.d.i.o.t", "idiot"),
         ("s t u p i d people", "stupid people"),
         ("S c r e w you", "screw you"),
+        ("you are a m o r o n", "you are a moron"),
+        ("a s s", "ass"),
         ("st.upid", "stupid"),
         ("f*ck", "fuck"),
         ("f**king", "fucking"),

@@ -187,7 +187,7 @@ pub fn train(
     }
 
     // Out-of-fold scores for calibration.
-    let mut oof: Vec<Vec<(f64, usize, f64)>> = vec![Vec::new(); total.len()];
+    let mut oof: Vec<Vec<(f64, usize, f64, usize)>> = vec![Vec::new(); total.len()];
     let mut oof_logits: Vec<Vec<f64>> = vec![Vec::new(); total.len()];
     if config.calibration.folds >= 2 {
         for (f, fold) in fold_heads.iter().enumerate() {
@@ -211,7 +211,7 @@ pub fn train(
                             e.weight * balance[e.source][h][usize::from(c)]
                         }
                     };
-                    oof[h].push((raw, usize::from(c), f64::from(weight)));
+                    oof[h].push((raw, usize::from(c), f64::from(weight), e.source));
                     if positive.is_none() {
                         oof_logits[h].extend_from_slice(&jll);
                     }
@@ -220,6 +220,13 @@ pub fn train(
         }
     }
 
+    let calibrates = |source: usize| {
+        config.calibration.sources.is_empty()
+            || config
+                .calibration
+                .sources
+                .contains(&config.sources[source].name)
+    };
     let mut heads = Vec::with_capacity(total.len());
     let mut reports = Vec::with_capacity(total.len());
     for (h, head) in total.into_iter().enumerate() {
@@ -242,13 +249,25 @@ pub fn train(
                 let scores: Vec<f64> = oof[h].iter().map(|o| o.0).collect();
                 let labels: Vec<bool> = truth.iter().map(|&c| c == p).collect();
                 report.oof_roc_auc = metrics::roc_auc(&scores, &labels);
+                // Fitted on the sources named in [calibration] (all by
+                // default), unless they lack one of the labels.
+                let chosen: Vec<usize> = (0..oof[h].len())
+                    .filter(|&i| calibrates(oof[h][i].3))
+                    .collect();
+                let has_both = |rows: &[usize]| {
+                    rows.iter().any(|&i| labels[i]) && rows.iter().any(|&i| !labels[i])
+                };
+                let rows: Vec<usize> = if has_both(&chosen) {
+                    chosen
+                } else {
+                    (0..oof[h].len()).collect()
+                };
+                let pick = |v: &[f64]| rows.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+                let (s, w) = (pick(&scores), pick(&weights));
+                let l: Vec<bool> = rows.iter().map(|&i| labels[i]).collect();
                 report.calibration = match config.calibration.method {
-                    CalibrationMethod::Platt => {
-                        Calibration::fit_platt(&scores, &labels, Some(&weights))
-                    }
-                    CalibrationMethod::Isotonic => {
-                        Calibration::fit_isotonic(&scores, &labels, Some(&weights), 200)
-                    }
+                    CalibrationMethod::Platt => Calibration::fit_platt(&s, &l, Some(&w)),
+                    CalibrationMethod::Isotonic => Calibration::fit_isotonic(&s, &l, Some(&w), 200),
                 };
             } else {
                 let hc = &config.heads[h];
