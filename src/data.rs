@@ -41,8 +41,26 @@ pub struct TrainingConfig {
     /// P ≥ 0.5 and reject at P ≥ 0.9 for the first binary head.
     #[serde(default)]
     pub policy: Option<Policy>,
+    /// Targets from which training chooses the main rule's thresholds.
+    #[serde(default)]
+    pub thresholds: Option<ThresholdTargets>,
     /// Where the labelled comments come from.
     pub sources: Vec<SourceConfig>,
+}
+
+/// Targets for the main rule's thresholds, met on the out-of-fold
+/// probabilities of the calibration sources: review at the highest
+/// threshold that still catches `review_recall` of the positive comments,
+/// reject at the lowest threshold whose precision is `reject_precision`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThresholdTargets {
+    /// Share of positive (uncivil) comments that must reach review.
+    #[serde(default)]
+    pub review_recall: Option<f64>,
+    /// Precision required of rejections.
+    #[serde(default)]
+    pub reject_precision: Option<f64>,
 }
 
 /// One head to train.
@@ -440,6 +458,7 @@ impl TrainingConfig {
             split: SplitConfig::default(),
             calibration: CalibrationConfig::default(),
             policy: None,
+            thresholds: None,
             sources,
         }
     }
@@ -477,6 +496,16 @@ impl TrainingConfig {
         }
         if self.sources.is_empty() {
             return Err("at least one source is required".into());
+        }
+        if let Some(t) = &self.thresholds {
+            for (name, v) in [
+                ("review_recall", t.review_recall),
+                ("reject_precision", t.reject_precision),
+            ] {
+                if v.is_some_and(|v| !(v > 0.0 && v <= 1.0)) {
+                    return Err(format!("thresholds.{name} must be in (0, 1]"));
+                }
+            }
         }
         for name in &self.calibration.sources {
             if !self.sources.iter().any(|s| &s.name == name) {

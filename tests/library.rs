@@ -285,3 +285,32 @@ fn the_embedded_model_loads_and_scores() {
         Decision::Allow
     );
 }
+
+#[test]
+fn thresholds_are_chosen_for_their_targets() {
+    use civility::data::{Dataset, LoadOptions, ThresholdTargets, TrainingConfig};
+    use civility::train::{train, TrainOptions};
+    let mut config =
+        TrainingConfig::from_path(crate::util::repo_path("tests/data/small.toml")).unwrap();
+    config.thresholds = Some(ThresholdTargets {
+        review_recall: Some(0.8),
+        reject_precision: Some(0.95),
+    });
+    let data = Dataset::load(&config, &LoadOptions::default()).unwrap();
+    let (model, report) = train(&config, &data, &TrainOptions::default()).unwrap();
+    let chosen = report.thresholds.expect("thresholds chosen");
+    let rule = model.policy().main_rule();
+    assert_eq!(rule.review, chosen.review);
+    assert_eq!(rule.reject, chosen.reject);
+    let (review, reject) = (chosen.review.unwrap(), chosen.reject.unwrap());
+    assert!(0.0 < review && review <= reject && reject <= 1.0, "{review} {reject}");
+    // A stricter precision target can only raise the reject threshold.
+    config.thresholds = Some(ThresholdTargets {
+        review_recall: None,
+        reject_precision: Some(0.99),
+    });
+    let (_, stricter) = train(&config, &data, &TrainOptions::default()).unwrap();
+    if let Some(r) = stricter.thresholds.and_then(|t| t.reject) {
+        assert!(r >= reject, "{r} < {reject}");
+    }
+}

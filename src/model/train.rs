@@ -26,7 +26,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use super::calibration::{Calibration, Temperature};
+use super::calibration::{self, Calibration, Temperature};
 use super::naive_bayes::Head;
 use super::{HeadState, Model};
 use crate::data::{
@@ -73,6 +73,17 @@ pub struct HeadReport {
     pub oof_macro_f1: Option<f64>,
 }
 
+/// The main rule's thresholds chosen for the `[thresholds]` targets.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChosenThresholds {
+    /// Review at or above this probability (`None`: target unreachable).
+    pub review: Option<f64>,
+    /// Reject at or above this probability (`None`: target unreachable).
+    pub reject: Option<f64>,
+    /// Out-of-fold comments they were chosen on.
+    pub comments: u64,
+}
+
 /// What training did.
 #[derive(Debug, Clone, Serialize)]
 pub struct TrainReport {
@@ -82,6 +93,8 @@ pub struct TrainReport {
     pub train_examples: usize,
     /// Per head.
     pub heads: Vec<HeadReport>,
+    /// Thresholds chosen for the configured targets.
+    pub thresholds: Option<ChosenThresholds>,
 }
 
 /// Trains a model on the training part of `data`.
@@ -297,14 +310,58 @@ pub fn train(
         reports.push(report);
     }
 
-    let policy = match &config.policy {
+    let mut policy = match &config.policy {
         Some(p) => p.clone(),
         None => default_policy(&heads)?,
     };
+    let mut chosen = None;
+    if let Some(targets) = &config.thresholds {
+        let rule = policy.main_rule().clone();
+        let h = heads
+            .iter()
+            .position(|x| x.head.name == rule.head)
+            .ok_or_else(|| Error::InvalidSetting(format!("no head {:?}", rule.head)))?;
+        let state = &heads[h];
+        let label = state.head.labels.iter().position(|l| *l == rule.label);
+        if let (Some(p), Some(label)) = (state.positive, label) {
+            // Out-of-fold probabilities of the calibration sources.
+            let rows: Vec<&(f64, usize, f64, usize)> =
+                oof[h].iter().filter(|o| calibrates(o.3)).collect();
+            let probs: Vec<f64> = rows
+                .iter()
+                .map(|o| {
+                    let q = state
+                        .calibration
+                        .as_ref()
+                        .map_or_else(|| calibration::sigmoid(o.0), |c| c.apply(o.0));
+                    if label == p {
+                        q
+                    } else {
+                        1.0 - q
+                    }
+                })
+                .collect();
+            let truth: Vec<bool> = rows.iter().map(|o| o.1 == label).collect();
+            let review = targets
+                .review_recall
+                .and_then(|r| metrics::threshold_for_recall(&probs, &truth, r));
+            let reject = targets
+                .reject_precision
+                .and_then(|q| metrics::threshold_for_precision(&probs, &truth, q))
+                .map(|r| r.max(review.unwrap_or(0.0)));
+            policy.set_thresholds(review, reject)?;
+            chosen = Some(ChosenThresholds {
+                review,
+                reject,
+                comments: rows.len() as u64,
+            });
+        }
+    }
     let report = TrainReport {
         sources: data.reports.clone(),
         train_examples: train.len(),
         heads: reports,
+        thresholds: chosen,
     };
     let metadata = serde_json::json!({
         "training": report,
