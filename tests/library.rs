@@ -303,7 +303,10 @@ fn thresholds_are_chosen_for_their_targets() {
     assert_eq!(rule.review, chosen.review);
     assert_eq!(rule.reject, chosen.reject);
     let (review, reject) = (chosen.review.unwrap(), chosen.reject.unwrap());
-    assert!(0.0 < review && review <= reject && reject <= 1.0, "{review} {reject}");
+    assert!(
+        0.0 < review && review <= reject && reject <= 1.0,
+        "{review} {reject}"
+    );
     // A stricter precision target can only raise the reject threshold.
     config.thresholds = Some(ThresholdTargets {
         review_recall: None,
