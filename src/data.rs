@@ -736,35 +736,30 @@ impl Dataset {
                     .iter()
                     .map(|r| r.and_then(|r| r.label(&row)))
                     .collect();
+                // A head with a fixed list of labels accepts only those.
+                let check = |hi: usize, l: &str| -> Result<()> {
+                    if fixed[hi] && !heads[hi].labels.iter().any(|x| x == l) {
+                        return Err(data_error(
+                            &source.path,
+                            line,
+                            format!(
+                                "label {l:?} is not one of head {:?}'s labels ({})",
+                                heads[hi].name,
+                                heads[hi].labels.join(", ")
+                            ),
+                        ));
+                    }
+                    Ok(())
+                };
                 for (hi, l) in labels.iter().enumerate() {
                     if let Some(l) = l {
-                        if fixed[hi] && !heads[hi].labels.contains(l) {
-                            return Err(data_error(
-                                &source.path,
-                                line,
-                                format!(
-                                    "label {l:?} is not one of head {:?}'s labels ({})",
-                                    heads[hi].name,
-                                    heads[hi].labels.join(", ")
-                                ),
-                            ));
-                        }
+                        check(hi, l)?;
                     }
                 }
                 let mut fractional: Fractional = Vec::new();
                 for (hi, r) in rules.iter().enumerate() {
                     for (l, w) in r.map(|r| r.fractional_labels(&row)).unwrap_or_default() {
-                        if fixed[hi] && !heads[hi].labels.contains(&l) {
-                            return Err(data_error(
-                                &source.path,
-                                line,
-                                format!(
-                                    "label {l:?} is not one of head {:?}'s labels ({})",
-                                    heads[hi].name,
-                                    heads[hi].labels.join(", ")
-                                ),
-                            ));
-                        }
+                        check(hi, &l)?;
                         fractional.push((hi, l, w));
                     }
                 }
