@@ -769,6 +769,15 @@ impl Dataset {
                 } else {
                     Part::Train
                 };
+                let example = Example {
+                    text,
+                    labels: Vec::new(),
+                    weight: source.weight,
+                    source: si,
+                    part,
+                    hash: key,
+                    fractional: Vec::new(),
+                };
                 if labels.iter().all(Option::is_none) {
                     if fractional.is_empty() || part == Part::Holdout {
                         // Held out, fractional labels would never be used.
@@ -776,15 +785,6 @@ impl Dataset {
                     } else if seen.contains(&key) || !seen_fractional.insert(key) {
                         report.duplicates += 1;
                     } else {
-                        let example = Example {
-                            text,
-                            labels: Vec::new(),
-                            weight: source.weight,
-                            source: si,
-                            part,
-                            hash: key,
-                            fractional: Vec::new(),
-                        };
                         fractional_only.push((example, labels, fractional));
                         report.kept += 1;
                     }
@@ -794,19 +794,7 @@ impl Dataset {
                     report.duplicates += 1;
                     return Ok(());
                 }
-                raw.push((
-                    Example {
-                        text,
-                        labels: Vec::new(),
-                        weight: source.weight,
-                        source: si,
-                        part,
-                        hash: key,
-                        fractional: Vec::new(),
-                    },
-                    labels,
-                    fractional,
-                ));
+                raw.push((example, labels, fractional));
                 report.kept += 1;
                 if part == Part::Holdout {
                     report.holdout += 1;
