@@ -461,8 +461,18 @@ impl Moderator {
             })
             .collect();
         evidence.sort_by(|a, b| b.weight.total_cmp(&a.weight));
+        // The verdict from the same analysis: the text is normalized and
+        // tokenized once.
+        let mut scratch = Scratch::default();
+        self.pipeline.vectorizer().transform_into(
+            &analysis.normalized,
+            text,
+            &analysis.tokens,
+            &mut scratch.pairs,
+            &mut scratch.features,
+        );
         Explanation {
-            verdict: self.score(text),
+            verdict: self.verdict_for(&scratch.features),
             evidence,
         }
     }
