@@ -297,6 +297,14 @@ impl Normalizer {
         if lead >= trail {
             return;
         }
+        // Most words are plain lower-case letters with no doubled letter:
+        // no rule applies, and the copy below would be an allocation per
+        // word on the scoring path.
+        let plain = word[lead..trail].iter().all(|ch| ch.c.is_ascii_lowercase())
+            && word[lead..trail].windows(2).all(|w| w[0].c != w[1].c);
+        if plain {
+            return;
+        }
         let mut core: Vec<Ch> = word[lead..trail].to_vec();
         // One rule can expose another's pattern ("iiidiot*": squeezing
         // leaves "idiot*", which unmasks to "idiots"), so the rules repeat
