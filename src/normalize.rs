@@ -157,7 +157,20 @@ impl Normalizer {
             starts: Vec::with_capacity(input.len()),
             ends: Vec::with_capacity(input.len()),
         };
-        let mut state = WordState::default();
+        self.normalize_into(input, &mut out, &mut WordState::default());
+        out
+    }
+
+    /// Normalizes `input` into `out`, reusing `out`'s and `state`'s
+    /// buffers: once they have grown to a comment's size, normalizing
+    /// another allocates nothing.
+    pub(crate) fn normalize_into(&self, input: &str, out: &mut Normalized, state: &mut WordState) {
+        out.text.clear();
+        out.starts.clear();
+        out.ends.clear();
+        state.word.clear();
+        state.singles.clear();
+        state.space = None;
         for (i, c) in input.char_indices() {
             let start = i as u32;
             let end = (i + c.len_utf8()) as u32;
@@ -165,7 +178,7 @@ impl Normalizer {
                 continue;
             }
             if c.is_whitespace() || c.is_control() {
-                self.end_word(&mut state, &mut out);
+                self.end_word(state, out);
                 if state.space.is_none() {
                     state.space = Some((start, end));
                 }
@@ -173,9 +186,8 @@ impl Normalizer {
             }
             self.fold_char(c, start, end, &mut state.word);
         }
-        self.end_word(&mut state, &mut out);
-        self.flush_singles(&mut state, &mut out, &[]);
-        out
+        self.end_word(state, out);
+        self.flush_singles(state, out, &[]);
     }
 
     /// Character-level folding: NFKC, diacritics, case.
@@ -224,7 +236,7 @@ impl Normalizer {
         let mut word = std::mem::take(&mut state.word);
         // Folded first, so a word that folds to one letter ("oooo") joins a
         // spelled-out word just as it would on a second pass.
-        self.fold_word(&mut word);
+        self.fold_word(&mut word, &mut state.buffers);
         // A single letter, possibly followed by punctuation ("d!"), may be
         // part of a spelled-out word.
         let (lead, trail) = core_bounds(&word);
@@ -239,7 +251,7 @@ impl Normalizer {
             }
         } else {
             self.flush_singles(state, out, &[]);
-            emit_word(out, state.space.take(), &word);
+            emit_word(out, state.space.take(), &word, &[]);
         }
         word.clear();
         state.word = word;
@@ -257,39 +269,43 @@ impl Normalizer {
             .filter(|(_, ch)| ch.c.is_ascii_alphabetic())
             .count();
         if state.singles.len() >= 3 && letters >= 2 {
-            let mut word: Vec<Ch> = state.singles.iter().map(|(_, ch)| *ch).collect();
+            let mut word = std::mem::take(&mut state.spelled);
+            word.clear();
+            word.extend(state.singles.iter().map(|(_, ch)| *ch));
             word.extend_from_slice(suffix);
             let mut first = 0;
             // "you are a m o r o n": the article is a word of its own,
             // unless the whole run spells a word we know ("a s s").
             if state.singles.len() >= 4 && word[0].c == 'a' {
-                let mut whole = word.clone();
-                self.fold_word(&mut whole);
+                let mut whole = std::mem::take(&mut state.whole);
+                whole.clear();
+                whole.extend_from_slice(&word);
+                self.fold_word(&mut whole, &mut state.buffers);
                 let (lead, trail) = core_bounds(&whole);
-                if lexicon_word(&whole[lead..trail]).is_none() {
+                let known = lexicon_word(&whole[lead..trail]).is_some();
+                state.whole = whole;
+                if !known {
                     let (space, ch) = state.singles[0];
-                    emit_word(out, space, &[ch]);
+                    emit_word(out, space, &[ch], &[]);
                     word.remove(0);
                     first = 1;
                 }
             }
-            self.fold_word(&mut word);
-            emit_word(out, state.singles[first].0, &word);
+            self.fold_word(&mut word, &mut state.buffers);
+            emit_word(out, state.singles[first].0, &word, &[]);
+            state.spelled = word;
         } else {
             let last = state.singles.len() - 1;
             for (i, (space, ch)) in state.singles.iter().enumerate() {
-                let mut word = vec![*ch];
-                if i == last {
-                    word.extend_from_slice(suffix);
-                }
-                emit_word(out, *space, &word);
+                let tail = if i == last { suffix } else { &[] };
+                emit_word(out, *space, &[*ch], tail);
             }
         }
         state.singles.clear();
     }
 
     /// Word-level folding of one whitespace-delimited chunk.
-    fn fold_word(&self, word: &mut Vec<Ch>) {
+    fn fold_word(&self, word: &mut Vec<Ch>, buffers: &mut Buffers) {
         if is_url_like(word) {
             return;
         }
@@ -305,40 +321,48 @@ impl Normalizer {
         if plain {
             return;
         }
-        let mut core: Vec<Ch> = word[lead..trail].to_vec();
+        let Buffers {
+            core,
+            snapshot,
+            runs,
+            squeezed,
+        } = buffers;
+        core.clear();
+        core.extend_from_slice(&word[lead..trail]);
         // One rule can expose another's pattern ("iiidiot*": squeezing
         // leaves "idiot*", which unmasks to "idiots"), so the rules repeat
         // until nothing changes; that keeps normalization idempotent. Each
         // round only ever shortens or rewrites the word, so a few suffice.
         for _ in 0..4 {
-            let before = core.len();
-            let snapshot: Vec<char> = core.iter().map(|ch| ch.c).collect();
+            snapshot.clear();
+            snapshot.extend(core.iter().map(|ch| ch.c));
             if self.config.confusables {
-                fold_confusables(&mut core);
+                fold_confusables(core);
                 if self.config.strip_diacritics {
-                    drop_marks_after_latin(&mut core);
+                    drop_marks_after_latin(core);
                 }
             }
             if self.config.separators || self.config.masks {
-                self.fold_separators_and_masks(&mut core);
+                self.fold_separators_and_masks(core, squeezed);
             }
             if self.config.leetspeak {
-                fold_leet(&mut core);
+                fold_leet(core, squeezed);
             }
             if self.config.max_repeat > 0 {
-                squeeze(&mut core, self.config.max_repeat);
+                squeeze(core, self.config.max_repeat, runs, squeezed);
             }
-            if core.len() == before && core.iter().map(|ch| ch.c).eq(snapshot) {
+            if core.iter().map(|ch| ch.c).eq(snapshot.iter().copied()) {
                 break;
             }
         }
-        word.splice(lead..trail, core);
+        word.splice(lead..trail, core.iter().copied());
         if self.config.strip_diacritics {
             drop_marks_after_latin(word);
         }
     }
 
-    fn fold_separators_and_masks(&self, core: &mut Vec<Ch>) {
+    /// `spare` is a buffer for the joined word.
+    fn fold_separators_and_masks(&self, core: &mut Vec<Ch>, spare: &mut Vec<Ch>) {
         let interior_marks = core.len() > 2
             && core[1..core.len() - 1]
                 .iter()
@@ -351,15 +375,17 @@ impl Normalizer {
         }
         if self.config.separators {
             // "i.d.i.o.t": every piece a single letter.
-            let pieces: Vec<&[Ch]> = core.split(|ch| is_separator(ch.c)).collect();
-            let all_single = pieces.len() >= 3 && pieces.iter().all(|p| p.len() == 1);
-            let joined: Vec<Ch> = core
-                .iter()
-                .copied()
-                .filter(|ch| !is_separator(ch.c))
-                .collect();
-            if all_single || (pieces.len() > 1 && lexicon_word(&joined).is_some()) {
-                *core = joined;
+            let (mut pieces, mut singles) = (0, 0);
+            for piece in core.split(|ch| is_separator(ch.c)) {
+                pieces += 1;
+                singles += usize::from(piece.len() == 1);
+            }
+            let all_single = pieces >= 3 && singles == pieces;
+            let joined = spare;
+            joined.clear();
+            joined.extend(core.iter().copied().filter(|ch| !is_separator(ch.c)));
+            if all_single || (pieces > 1 && lexicon_word(joined).is_some()) {
+                std::mem::swap(core, joined);
                 return;
             }
         }
@@ -397,24 +423,46 @@ impl Normalizer {
     }
 }
 
+/// The normalizer's working state and buffers for one comment, reusable
+/// for the next.
 #[derive(Debug, Default)]
-struct WordState {
+pub(crate) struct WordState {
     word: Vec<Ch>,
+    buffers: Buffers,
+    /// A run of single letters read as one spelled-out word...
+    spelled: Vec<Ch>,
+    /// ...and the same run folded whole, article included.
+    whole: Vec<Ch>,
     /// The first whitespace character before the current word, if any.
     space: Option<(u32, u32)>,
     /// Pending single-character words, each with the space before it.
     singles: Vec<(Option<(u32, u32)>, Ch)>,
 }
 
-fn emit_word(out: &mut Normalized, space: Option<(u32, u32)>, word: &[Ch]) {
-    if word.is_empty() {
+/// Buffers of the word-level rules.
+#[derive(Debug, Default)]
+struct Buffers {
+    /// The word being folded, without its leading and trailing punctuation.
+    core: Vec<Ch>,
+    /// Its letters before the latest round of rules.
+    snapshot: Vec<char>,
+    /// Runs of one letter: (start, length).
+    runs: Vec<(usize, usize)>,
+    /// The word with its runs squeezed.
+    squeezed: Vec<Ch>,
+}
+
+/// Writes the word `head` followed by `tail`, after a space unless it is
+/// the first word.
+fn emit_word(out: &mut Normalized, space: Option<(u32, u32)>, head: &[Ch], tail: &[Ch]) {
+    let Some(first) = head.first().or(tail.first()) else {
         return;
-    }
+    };
     if !out.text.is_empty() {
-        let (start, end) = space.unwrap_or((word[0].start, word[0].start));
+        let (start, end) = space.unwrap_or((first.start, first.start));
         out.push(' ', start, end);
     }
-    for ch in word {
+    for ch in head.iter().chain(tail) {
         out.push(ch.c, ch.start, ch.end);
     }
 }
@@ -606,7 +654,7 @@ fn leet_letter(c: char) -> Option<char> {
 /// ("1d10t", "m0ron", "sh!t", "a$$hole"), but leaves numbers, ordinals and
 /// ordinary alphanumeric names alone ("2020", "4th", "100k", "covid19",
 /// "mp3", "h1n1").
-fn fold_leet(core: &mut [Ch]) {
+fn fold_leet(core: &mut [Ch], spare: &mut Vec<Ch>) {
     let letters = core.iter().filter(|ch| ch.c.is_ascii_alphabetic()).count();
     let leet = core.iter().filter(|ch| leet_letter(ch.c).is_some()).count();
     let others = core.len() - letters - leet;
@@ -626,24 +674,29 @@ fn fold_leet(core: &mut [Ch]) {
         let n = core.iter().take_while(|ch| ch.c.is_ascii_digit()).count();
         core[n..].iter().all(|ch| ch.c.is_ascii_alphabetic()) && core.len() - n <= 3
     };
-    let folded: Vec<Ch> = core
-        .iter()
-        .map(|ch| Ch {
-            c: leet_letter(ch.c).unwrap_or(ch.c),
-            ..*ch
-        })
-        .collect();
+    let folded = spare;
+    folded.clear();
+    folded.extend(core.iter().map(|ch| Ch {
+        c: leet_letter(ch.c).unwrap_or(ch.c),
+        ..*ch
+    }));
     // Names and numbers are left alone, unless they spell a lexicon word.
-    if (digits_then_letters || trailing_digits_only) && lexicon_word(&folded).is_none() {
+    if (digits_then_letters || trailing_digits_only) && lexicon_word(folded).is_none() {
         return;
     }
-    core.copy_from_slice(&folded);
+    core.copy_from_slice(folded);
 }
 
 /// Collapses runs of one letter longer than `max_repeat` to one letter,
 /// then restores a lexicon word whose letters were stretched ("idiiot").
-fn squeeze(core: &mut Vec<Ch>, max_repeat: usize) {
-    let mut runs: Vec<(usize, usize)> = Vec::new(); // (start, len)
+fn squeeze(
+    core: &mut Vec<Ch>,
+    max_repeat: usize,
+    runs: &mut Vec<(usize, usize)>,
+    out: &mut Vec<Ch>,
+) {
+    runs.clear();
+    out.clear();
     for (i, ch) in core.iter().enumerate() {
         match runs.last_mut() {
             Some((s, n)) if core[*s].c == ch.c => *n += 1,
@@ -654,10 +707,9 @@ fn squeeze(core: &mut Vec<Ch>, max_repeat: usize) {
         return;
     }
     // A stretched lexicon word: same letters, different run lengths.
-    if let Some(target) = lexicon_by_runs(core, &runs) {
-        let mut out = Vec::with_capacity(target.len());
+    if let Some(target) = lexicon_by_runs(core, runs) {
         let mut t = target.chars().peekable();
-        for &(s, n) in &runs {
+        for &(s, n) in runs.iter() {
             let span = Ch {
                 c: core[s].c,
                 start: core[s].start,
@@ -668,11 +720,10 @@ fn squeeze(core: &mut Vec<Ch>, max_repeat: usize) {
                 out.push(span);
             }
         }
-        *core = out;
+        std::mem::swap(core, out);
         return;
     }
-    let mut out = Vec::with_capacity(core.len());
-    for &(s, n) in &runs {
+    for &(s, n) in runs.iter() {
         let keep = if n > max_repeat && core[s].c.is_alphabetic() {
             1
         } else {
@@ -686,7 +737,7 @@ fn squeeze(core: &mut Vec<Ch>, max_repeat: usize) {
             out.push(ch);
         }
     }
-    *core = out;
+    std::mem::swap(core, out);
 }
 
 /// Offensive words whose disguised spellings the normalizer restores.

@@ -5,7 +5,7 @@
 //! it was trained with.
 
 use crate::features::{FeatureConfig, SparseVec, Vectorizer};
-use crate::normalize::{Normalized, Normalizer, NormalizerConfig};
+use crate::normalize::{Normalized, Normalizer, NormalizerConfig, WordState};
 use crate::tokenize::{Token, Tokenizer};
 use serde::{Deserialize, Serialize};
 
@@ -39,12 +39,17 @@ pub struct Pipeline {
     vectorizer: Vectorizer,
 }
 
-/// Reusable buffers for one thread's scoring calls.
+/// Reusable buffers for one thread's scoring calls: once they have grown
+/// to the size of the comments scored, scoring allocates only the verdict.
 #[derive(Debug, Default)]
 pub struct Scratch {
+    pub(crate) normalized: Normalized,
+    pub(crate) words: WordState,
     pub(crate) tokens: Vec<Token>,
     pub(crate) pairs: Vec<(u32, f32)>,
     pub(crate) features: SparseVec,
+    /// Per weight-table column, the sum over the comment's features.
+    pub(crate) sums: Vec<f64>,
 }
 
 /// A comment after the first two stages, kept for explanations.
@@ -90,11 +95,13 @@ impl Pipeline {
 
     /// Runs all three stages, leaving the features in `scratch.features`.
     pub(crate) fn vectorize_into(&self, text: &str, scratch: &mut Scratch) {
-        let normalized = self.normalizer.normalize(text);
+        self.normalizer
+            .normalize_into(text, &mut scratch.normalized, &mut scratch.words);
+        let normalized = &scratch.normalized;
         self.tokenizer
-            .tokenize_into(&normalized, &mut scratch.tokens);
+            .tokenize_into(normalized, &mut scratch.tokens);
         self.vectorizer.transform_into(
-            &normalized,
+            normalized,
             text,
             &scratch.tokens,
             &mut scratch.pairs,

@@ -152,9 +152,16 @@ impl Policy {
     /// returns the score of a label, or `None` when the model has no such
     /// head (the rule is then skipped).
     pub fn decide(&self, probability: impl Fn(&str, &str) -> Option<f64>) -> Decision {
+        self.decide_by_rule(|i| probability(&self.rules[i].head, &self.rules[i].label))
+    }
+
+    /// As [`Policy::decide`], with the probabilities looked up by the
+    /// rule's index in [`Policy::rules`]: for callers that resolved the
+    /// rules' heads and labels once.
+    pub fn decide_by_rule(&self, probability: impl Fn(usize) -> Option<f64>) -> Decision {
         let mut decision = Decision::Allow;
-        for r in &self.rules {
-            let Some(p) = probability(&r.head, &r.label) else {
+        for (i, r) in self.rules.iter().enumerate() {
+            let Some(p) = probability(i) else {
                 continue;
             };
             if r.reject.is_some_and(|t| p >= t) {

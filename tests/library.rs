@@ -1,10 +1,10 @@
 //! The public library API, used from outside the crate the way a comment
 //! backend would: sharing, threads, batches, explanations and odd input.
 
-use crate::util::{assert_valid_verdict, small_moderator, validation_rows};
+use crate::util::{allocations, assert_valid_verdict, small_moderator, validation_rows};
 use civility::{
     Decision, Error, Explanation, Model, Moderator, Normalizer, Pipeline, PipelineConfig, Policy,
-    Rule, Vectorizer, Verdict,
+    Rule, Scratch, Vectorizer, Verdict,
 };
 use std::sync::Arc;
 
@@ -315,5 +315,28 @@ fn thresholds_are_chosen_for_their_targets() {
     let (_, stricter) = train(&config, &data, &TrainOptions::default()).unwrap();
     if let Some(r) = stricter.thresholds.and_then(|t| t.reject) {
         assert!(r >= reject, "{r} < {reject}");
+    }
+}
+
+#[test]
+fn scoring_allocates_per_comment_not_per_word() {
+    let moderator = Moderator::embedded().unwrap();
+    let texts: Vec<String> = validation_rows().into_iter().map(|(_, t)| t).collect();
+    let long = texts.join(" Stuuupid 1d10t, S c r e w you. ");
+    let mut scratch = Scratch::default();
+    // Once the buffers have grown to the longest comment...
+    moderator.score_with(&long, &mut scratch);
+    // ...a verdict costs the same few allocations whatever the comment's
+    // length: its probabilities and raw scores.
+    let (_, for_long) = allocations(|| moderator.score_with(&long, &mut scratch));
+    assert!(
+        for_long <= 2,
+        "{for_long} allocations for {} bytes",
+        long.len()
+    );
+    for text in &texts {
+        let (verdict, n) = allocations(|| moderator.score_with(text, &mut scratch));
+        assert_eq!(n, for_long, "{text}");
+        drop(verdict);
     }
 }

@@ -348,3 +348,23 @@ fn reads_the_format_version_1_fixture() {
     let json = serde_json::to_value(&verdict).unwrap();
     assert!(json["decision"].is_string());
 }
+
+#[test]
+fn a_version_1_file_rewritten_in_the_current_format_scores_the_same() {
+    let old = Model::from_path(repo_path(FIXTURE)).unwrap();
+    let mut bytes = Vec::new();
+    old.write_to(&mut bytes).unwrap();
+    assert_eq!(
+        u32::from_le_bytes(bytes[8..12].try_into().unwrap()),
+        FORMAT_VERSION
+    );
+    let new = Model::from_bytes(&bytes).unwrap();
+    assert_eq!(new, old);
+    let (a, b) = (Moderator::new(old).unwrap(), Moderator::new(new).unwrap());
+    for (_, text) in validation_rows() {
+        let (va, vb) = (a.score(&text), b.score(&text));
+        for (ha, hb) in va.heads().zip(vb.heads()) {
+            assert_eq!(ha.probabilities, hb.probabilities, "{text}");
+        }
+    }
+}

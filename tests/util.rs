@@ -339,12 +339,14 @@ pub fn assert_verdict_json(v: &Value) {
 }
 
 /// The global allocator of the test binary: the system allocator, plus a
-/// per-thread record of the largest single allocation, so a test can check
-/// that some call never asks for a huge buffer.
+/// per-thread record of the largest single allocation and of the number of
+/// allocations, so a test can check that some call never asks for a huge
+/// buffer, or how often it allocates.
 pub struct CountingAlloc;
 
 thread_local! {
     static LARGEST: Cell<usize> = const { Cell::new(0) };
+    static COUNT: Cell<usize> = const { Cell::new(0) };
 }
 
 fn record(size: usize) {
@@ -353,6 +355,7 @@ fn record(size: usize) {
             l.set(size);
         }
     });
+    let _ = COUNT.try_with(|n| n.set(n.get() + 1));
 }
 
 unsafe impl GlobalAlloc for CountingAlloc {
@@ -382,6 +385,14 @@ pub fn largest_allocation<R>(f: impl FnOnce() -> R) -> (R, usize) {
     LARGEST.with(|l| l.set(0));
     let r = f();
     (r, LARGEST.with(Cell::get))
+}
+
+/// Runs `f` and returns its result with the number of allocations (and
+/// reallocations) it made on this thread.
+pub fn allocations<R>(f: impl FnOnce() -> R) -> (R, usize) {
+    let before = COUNT.with(Cell::get);
+    let r = f();
+    (r, COUNT.with(Cell::get) - before)
 }
 
 /// The number of comments in `training-data/validation.jsonl`.

@@ -8,13 +8,21 @@
 //!     20     8  payload length P, u64 little-endian
 //!     28     4  CRC-32 of header and payload, u32 little-endian
 //!     32     H  header: JSON (pipeline, heads, calibration, policy, metadata)
-//!   32+H     P  payload: every head's counts, f32 little-endian, head by head
+//!   32+H     P  payload
 //! ```
+//!
+//! The payload of version 2 is the weight table every head scores with,
+//! f32 little-endian, feature-major (`[feature * stride + column]`, see
+//! [`Table`]); the header pads the JSON with spaces so the table starts at
+//! a multiple of 64 bytes, and a model embedded in the binary (suitably
+//! aligned) is scored from where it lies, without a copy. The payload of
+//! version 1 was every head's raw counts, class-major; the weights are
+//! derived from them when such a file is read.
 //!
 //! The version is read first and checked before anything else is parsed.
 //! The header is JSON so a model can be inspected with ordinary tools and
-//! its tagged enums stay readable across versions; the counts are raw
-//! little-endian floats so loading them is a copy, not a parse. Lengths are
+//! its tagged enums stay readable across versions; the payload is raw
+//! little-endian floats so loading it is a copy, not a parse. Lengths are
 //! checked against the bytes actually present before anything is allocated
 //! from them, so a corrupt length field cannot trigger a huge allocation.
 //! Files are written to a temporary file in the same directory and renamed
@@ -23,7 +31,7 @@
 
 use super::calibration::{Calibration, Temperature};
 use super::naive_bayes::{Head, Variant};
-use super::{HeadState, Model};
+use super::{columns_of, HeadState, Model, Table, Weights};
 use crate::error::{Error, Result};
 use crate::pipeline::PipelineConfig;
 use crate::policy::Policy;
@@ -34,13 +42,15 @@ use std::path::Path;
 /// The magic bytes every model file starts with.
 pub const MAGIC: &[u8; 8] = b"CIVILITY";
 /// The format version this build writes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// The oldest format version this build reads.
 pub const OLDEST_SUPPORTED_VERSION: u32 = 1;
 const PREAMBLE: usize = 32;
+/// The payload of a version 2 file starts at a multiple of this.
+const PAYLOAD_ALIGN: usize = 64;
 /// Upper bound on the JSON header, far above any real model's.
 const MAX_HEADER: u64 = 64 << 20;
-/// Upper bound on the counts (2^24 features × 64 classes × 4 bytes).
+/// Upper bound on the payload (2^24 features × 64 columns × 4 bytes).
 const MAX_PAYLOAD: u64 = 4 << 30;
 
 #[derive(Serialize, Deserialize)]
@@ -71,10 +81,12 @@ struct HeadHeader {
     #[serde(default)]
     temperature: Option<Temperature>,
     /// Added after format version 1 was released: files without it load
-    /// with no biases, and a head without biases writes no field, so such
-    /// files are byte-identical to those of earlier builds.
+    /// with no biases, and a head without biases writes no field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     class_bias: Option<Vec<f64>>,
+    /// Version 2: the constant terms of the head's table columns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    bias: Option<Vec<f64>>,
 }
 
 /// Serializes a model.
@@ -96,19 +108,19 @@ pub(crate) fn write(model: &Model, mut w: impl Write) -> Result<()> {
                 calibration: h.calibration.clone(),
                 temperature: h.temperature,
                 class_bias: h.class_bias.clone(),
+                bias: Some(h.bias.clone()),
             })
             .collect(),
         policy: model.policy.clone(),
         metadata: model.metadata.clone(),
     };
-    let header = serde_json::to_vec(&header)
+    let mut header = serde_json::to_vec(&header)
         .map_err(|e| Error::InvalidSetting(format!("cannot encode the model header: {e}")))?;
-    let payload_len: usize = model.heads.iter().map(|h| h.head.counts.len() * 4).sum();
-    let mut payload = Vec::with_capacity(payload_len);
-    for h in &model.heads {
-        for &c in &h.head.counts {
-            payload.extend_from_slice(&c.to_le_bytes());
-        }
+    let padded = (PREAMBLE + header.len()).next_multiple_of(PAYLOAD_ALIGN) - PREAMBLE;
+    header.resize(padded, b' ');
+    let mut payload = Vec::with_capacity(model.table.weights.len() * 4);
+    for &x in model.table.weights.iter() {
+        payload.extend_from_slice(&x.to_le_bytes());
     }
     let mut crc = crc32fast::Hasher::new();
     crc.update(&header);
@@ -159,10 +171,17 @@ pub(crate) fn save(model: &Model, path: &Path) -> Result<()> {
     result
 }
 
-/// Reads a model from a stream, checking everything before trusting it.
-pub(crate) fn read(mut r: impl Read) -> Result<Model> {
-    let mut pre = [0u8; PREAMBLE];
-    let got = read_up_to(&mut r, &mut pre)?;
+/// The fields of a model file's preamble, the version checked.
+struct Preamble {
+    version: u32,
+    header_len: u64,
+    payload_len: u64,
+    crc: u32,
+}
+
+/// Checks the first bytes of a file (up to [`PREAMBLE`] of them).
+fn preamble(pre: &[u8]) -> Result<Preamble> {
+    let got = pre.len();
     if got < 8 || &pre[..8] != MAGIC {
         return Err(Error::NotAModel {
             expected: String::from_utf8_lossy(MAGIC).into_owned(),
@@ -192,29 +211,56 @@ pub(crate) fn read(mut r: impl Read) -> Result<Model> {
         b.copy_from_slice(&pre[i..i + 8]);
         u64::from_le_bytes(b)
     };
-    let header_len = u64_at(12);
-    let payload_len = u64_at(20);
-    let crc = u32::from_le_bytes([pre[28], pre[29], pre[30], pre[31]]);
+    let (header_len, payload_len) = (u64_at(12), u64_at(20));
     if header_len > MAX_HEADER || payload_len > MAX_PAYLOAD {
         return Err(Error::Damaged(format!(
-            "implausible section lengths (header {header_len} bytes, counts {payload_len} bytes)"
+            "implausible section lengths (header {header_len} bytes, payload {payload_len} bytes)"
         )));
     }
+    Ok(Preamble {
+        version,
+        header_len,
+        payload_len,
+        crc: u32::from_le_bytes([pre[28], pre[29], pre[30], pre[31]]),
+    })
+}
+
+fn check_crc(pre: &Preamble, header: &[u8], payload: &[u8]) -> Result<()> {
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(header);
+    hasher.update(payload);
+    let actual = hasher.finalize();
+    if actual != pre.crc {
+        return Err(Error::Damaged(format!(
+            "checksum mismatch (stored {:08x}, computed {actual:08x})",
+            pre.crc
+        )));
+    }
+    Ok(())
+}
+
+/// Reads a model from a stream, checking everything before trusting it.
+pub(crate) fn read(mut r: impl Read) -> Result<Model> {
+    let mut pre = [0u8; PREAMBLE];
+    let got = read_up_to(&mut r, &mut pre)?;
+    let pre = preamble(&pre[..got])?;
     // `take` + `read_to_end` grows the buffer only as bytes arrive, so a
     // corrupt length cannot make us allocate more than the file holds.
     let mut header = Vec::new();
-    (&mut r).take(header_len).read_to_end(&mut header)?;
-    if header.len() as u64 != header_len {
+    (&mut r).take(pre.header_len).read_to_end(&mut header)?;
+    if header.len() as u64 != pre.header_len {
         return Err(Error::Damaged(format!(
-            "truncated: the header should have {header_len} bytes but the file has {}",
+            "truncated: the header should have {} bytes but the file has {}",
+            pre.header_len,
             header.len()
         )));
     }
     let mut payload = Vec::new();
-    (&mut r).take(payload_len).read_to_end(&mut payload)?;
-    if payload.len() as u64 != payload_len {
+    (&mut r).take(pre.payload_len).read_to_end(&mut payload)?;
+    if payload.len() as u64 != pre.payload_len {
         return Err(Error::Damaged(format!(
-            "truncated: the counts should have {payload_len} bytes but the file has {}",
+            "truncated: the payload should have {} bytes but the file has {}",
+            pre.payload_len,
             payload.len()
         )));
     }
@@ -224,44 +270,61 @@ pub(crate) fn read(mut r: impl Read) -> Result<Model> {
             "unexpected bytes after the end of the model".into(),
         ));
     }
-    let mut hasher = crc32fast::Hasher::new();
-    hasher.update(&header);
-    hasher.update(&payload);
-    let actual = hasher.finalize();
-    if actual != crc {
-        return Err(Error::Damaged(format!(
-            "checksum mismatch (stored {crc:08x}, computed {actual:08x})"
-        )));
-    }
-    let header: Header = serde_json::from_slice(&header)
-        .map_err(|e| Error::Damaged(format!("invalid header: {e}")))?;
-    build(header, &payload)
+    check_crc(&pre, &header, &payload)?;
+    build(pre.version, &header, &payload, None)
 }
 
-fn build(header: Header, payload: &[u8]) -> Result<Model> {
-    let damaged = |m: String| Error::Damaged(m);
-    let expected: usize = header
-        .heads
-        .iter()
-        .map(|h| {
-            h.labels
-                .len()
-                .saturating_mul(h.n_features)
-                .saturating_mul(4)
-        })
-        .fold(0usize, |a, b| a.saturating_add(b));
-    if expected != payload.len() {
-        return Err(damaged(format!(
-            "the header describes {expected} bytes of counts but the file has {}",
-            payload.len()
-        )));
+/// Reads a model from bytes that live as long as the program (the
+/// embedded model): a version 2 weight table is used where it lies when the
+/// bytes are aligned for `f32` and the machine is little-endian, and copied
+/// otherwise.
+pub(crate) fn read_static(bytes: &'static [u8]) -> Result<Model> {
+    let pre = preamble(&bytes[..bytes.len().min(PREAMBLE)])?;
+    let header_end = PREAMBLE as u64 + pre.header_len;
+    if header_end + pre.payload_len != bytes.len() as u64 {
+        // Truncated or followed by more bytes: the stream reader says which.
+        return read(bytes);
     }
+    let (header, payload) = bytes[PREAMBLE..].split_at(pre.header_len as usize);
+    check_crc(&pre, header, payload)?;
+    build(pre.version, header, payload, Some(payload))
+}
+
+fn build(
+    version: u32,
+    header: &[u8],
+    payload: &[u8],
+    in_place: Option<&'static [u8]>,
+) -> Result<Model> {
+    let header: Header = serde_json::from_slice(header)
+        .map_err(|e| Error::Damaged(format!("invalid header: {e}")))?;
+    let damaged = |m: String| Error::Damaged(m);
     let n_features = 1usize << header.pipeline.features.buckets_log2.min(31);
     header
         .pipeline
         .features
         .validate()
         .map_err(|e| damaged(format!("invalid pipeline: {e}")))?;
+    let counted = version == 1;
+    let columns = |h: &HeadHeader| {
+        if counted || h.positive.is_none() {
+            h.labels.len()
+        } else {
+            1
+        }
+    };
+    let expected = header
+        .heads
+        .iter()
+        .map(|h| columns(h).saturating_mul(n_features).saturating_mul(4))
+        .fold(0usize, |a, b| a.saturating_add(b));
+    if expected != payload.len() {
+        return Err(damaged(format!(
+            "the header describes {expected} bytes of {} but the file has {}",
+            if counted { "counts" } else { "weights" },
+            payload.len()
+        )));
+    }
     let mut heads = Vec::with_capacity(header.heads.len());
     let mut at = 0;
     for h in header.heads {
@@ -285,20 +348,20 @@ fn build(header: Header, payload: &[u8]) -> Result<Model> {
             .map_err(|e| damaged(e.to_string()))?;
         head.set_shrink(h.shrink)
             .map_err(|e| damaged(e.to_string()))?;
-        let len = head.counts.len();
-        for (c, bytes) in head
-            .counts
-            .iter_mut()
-            .zip(payload[at..at + len * 4].chunks_exact(4))
-        {
-            *c = f32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
-        }
-        at += len * 4;
-        if head.counts.iter().any(|c| !(c.is_finite() && *c >= 0.0)) {
-            return Err(damaged(format!(
-                "head {:?} has a negative or non-finite count",
-                head.name
-            )));
+        if counted {
+            let len = head.counts.len();
+            for (c, bytes) in head.counts.iter_mut().zip(payload[at..].chunks_exact(4)) {
+                *c = f32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+            }
+            at += len * 4;
+            if head.counts.iter().any(|c| !(c.is_finite() && *c >= 0.0)) {
+                return Err(damaged(format!(
+                    "head {:?} has a negative or non-finite count",
+                    head.name
+                )));
+            }
+        } else {
+            head.counts = Vec::new();
         }
         head.class_weights = h.class_weights;
         let positive = match h.positive {
@@ -333,19 +396,53 @@ fn build(header: Header, payload: &[u8]) -> Result<Model> {
                 )));
             }
         }
-        heads.push(HeadState {
+        let mut state = HeadState {
             head,
+            bias: Vec::new(),
             positive,
             calibration: h.calibration,
             temperature: h.temperature,
             class_bias: h.class_bias,
-        });
+        };
+        match h.bias {
+            Some(b) if !counted && b.len() == columns_of(&state) => state.bias = b,
+            None if counted => {}
+            _ => {
+                return Err(damaged(format!(
+                    "head {:?} has missing or invalid constant terms",
+                    state.head.name
+                )))
+            }
+        }
+        heads.push(state);
     }
+    let table = if counted {
+        Table::from_counts(&mut heads).map_err(|e| damaged(e.to_string()))?
+    } else {
+        let weights = match in_place.and_then(|b| {
+            cfg!(target_endian = "little")
+                .then(|| bytemuck::try_cast_slice::<u8, f32>(b).ok())
+                .flatten()
+        }) {
+            Some(w) => Weights::Static(w),
+            None => Weights::Shared(
+                payload
+                    .chunks_exact(4)
+                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                    .collect(),
+            ),
+        };
+        Table {
+            weights,
+            stride: heads.iter().map(columns_of).sum(),
+        }
+    };
     let model = Model {
         pipeline: header.pipeline,
         heads,
         policy: header.policy,
         metadata: header.metadata,
+        table,
     };
     model.check().map_err(|e| damaged(e.to_string()))?;
     Ok(model)

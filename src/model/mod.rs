@@ -1,10 +1,14 @@
 //! Stage 4: the model — naive Bayes heads, their training, and the model file.
 //!
 //! A [`Model`] is what a model file holds: the pipeline configuration, one
-//! [`Head`] of counts per question, each head's calibration, and the policy.
-//! A [`Moderator`] is a model made ready to score: the pipeline built and the
-//! counts turned into one compact table of weights, laid out so that one
-//! feature's weights for every head sit next to each other in memory.
+//! [`Head`] per question with its calibration, the policy, and one compact
+//! table of scoring weights for every head, laid out so that one feature's
+//! weights for every head sit next to each other in memory. Training keeps
+//! each head's counts; the table is derived from them once, when training
+//! ends, and stored, so loading a model is a copy (or, for the embedded
+//! model, nothing at all: the table is read in place). A [`Moderator`] is a
+//! model made ready to score: the pipeline built and the policy's rules
+//! resolved to positions in the verdict.
 
 pub mod calibration;
 mod file;
@@ -26,14 +30,24 @@ use std::sync::Arc;
 
 pub use file::{FORMAT_VERSION, OLDEST_SUPPORTED_VERSION};
 
-/// The default model, trained from public corpora and our own comments
-/// (see `models/README.md`), embedded in the library.
-static DEFAULT_MODEL: &[u8] = include_bytes!("../../models/default.civ");
+/// Bytes aligned for reading `f32`s in place.
+#[repr(C, align(64))]
+struct Aligned<B: ?Sized>(B);
 
-/// One head with what scoring needs besides its counts.
+/// The default model, trained from public corpora and our own comments
+/// (see `models/README.md`), embedded in the library. Its weight table
+/// starts at a multiple of 64 bytes into the file, so with this alignment
+/// it is used where it lies.
+static DEFAULT_MODEL: &Aligned<[u8]> = &Aligned(*include_bytes!("../../models/default.civ"));
+
+/// One head with what scoring needs besides its weights.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct HeadState {
+    /// The head's description; its counts are kept only while training.
     pub head: Head,
+    /// Constant terms of the head's columns in the weight table: the
+    /// log-prior ratio of a binary head, else one log-prior per class.
+    pub bias: Vec<f64>,
     /// For a binary head, the index of the label whose probability is
     /// reported (e.g. "uncivil", "true").
     pub positive: Option<usize>,
@@ -64,6 +78,88 @@ pub struct Model {
     pub(crate) heads: Vec<HeadState>,
     pub(crate) policy: Policy,
     pub(crate) metadata: serde_json::Value,
+    pub(crate) table: Table,
+}
+
+/// Every head's weights in one feature-major table: feature `f`'s weights
+/// for all columns are `weights[f * stride..(f + 1) * stride]`. A binary
+/// head has one column (the log-odds of its positive label), a multi-class
+/// head one per class; heads take their columns in order.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Table {
+    pub weights: Weights,
+    pub stride: usize,
+}
+
+/// The table's storage: read in place from the embedded model, or owned.
+#[derive(Clone)]
+pub(crate) enum Weights {
+    Static(&'static [f32]),
+    Shared(Arc<[f32]>),
+}
+
+impl std::ops::Deref for Weights {
+    type Target = [f32];
+
+    fn deref(&self) -> &[f32] {
+        match self {
+            Weights::Static(w) => w,
+            Weights::Shared(w) => w,
+        }
+    }
+}
+
+impl PartialEq for Weights {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl std::fmt::Debug for Weights {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Weights({} values)", self.len())
+    }
+}
+
+/// Number of table columns of a head.
+pub(crate) fn columns_of(h: &HeadState) -> usize {
+    if h.positive.is_some() {
+        1
+    } else {
+        h.head.labels.len()
+    }
+}
+
+impl Table {
+    /// Derives the table from the heads' counts, setting each head's
+    /// constant terms, and lets the heads drop their counts.
+    pub(crate) fn from_counts(heads: &mut [HeadState]) -> Result<Table> {
+        let n_features = heads.first().map_or(0, |h| h.head.n_features);
+        if let Some(h) = heads.iter().find(|h| h.head.n_features != n_features) {
+            return Err(Error::InvalidSetting(format!(
+                "head {:?} has {} features, the first head {n_features}",
+                h.head.name, h.head.n_features
+            )));
+        }
+        let stride: usize = heads.iter().map(columns_of).sum();
+        let mut table = vec![0.0f32; n_features * stride];
+        let mut column = 0;
+        for h in heads.iter_mut() {
+            let w = h.head.scoring_weights(h.positive);
+            for (c, weights) in w.weights.chunks_exact(n_features.max(1)).enumerate() {
+                for (f, &x) in weights.iter().enumerate() {
+                    table[f * stride + column + c] = x as f32;
+                }
+            }
+            column += w.bias.len();
+            h.bias = w.bias;
+            h.head.counts = Vec::new();
+        }
+        Ok(Table {
+            weights: Weights::Shared(table.into()),
+            stride,
+        })
+    }
 }
 
 impl Model {
@@ -73,7 +169,7 @@ impl Model {
     ///
     /// Only if the embedded bytes were damaged at build time.
     pub fn embedded() -> Result<Model> {
-        Model::from_bytes(DEFAULT_MODEL)
+        file::read_static(&DEFAULT_MODEL.0)
     }
 
     /// Reads a model file.
@@ -176,6 +272,26 @@ impl Model {
                 )));
             }
         }
+        let stride: usize = self.heads.iter().map(columns_of).sum();
+        let n_features = self.heads[0].head.n_features;
+        if self.table.stride != stride
+            || self.table.weights.len() != n_features.saturating_mul(stride)
+            || self.heads.iter().any(|h| h.bias.len() != columns_of(h))
+        {
+            return Err(Error::InvalidSetting(
+                "the weight table does not match the heads".into(),
+            ));
+        }
+        if self
+            .heads
+            .iter()
+            .any(|h| h.bias.iter().any(|b| !b.is_finite()))
+            || self.table.weights.iter().any(|w| !w.is_finite())
+        {
+            return Err(Error::InvalidSetting(
+                "the model has a non-finite weight".into(),
+            ));
+        }
         for h in &self.heads {
             let binary = h.head.labels.len() == 2;
             if h.positive.is_some() != binary {
@@ -204,6 +320,8 @@ impl Model {
 #[derive(Debug)]
 struct Layout {
     heads: Vec<HeadInfo>,
+    /// Number of labels of all heads together.
+    labels: usize,
     /// Index of the head and label of the policy's main rule.
     main: (usize, usize),
 }
@@ -217,7 +335,8 @@ struct HeadInfo {
     offset: usize,
     /// First column of the head in the weight table.
     column: usize,
-    /// Constant terms: one (log-odds) for a binary head, else one per class.
+    /// Constant terms: one (log-odds) for a binary head, else one per class
+    /// (the class biases tuned at training time included).
     bias: Vec<f64>,
     calibration: Option<Calibration>,
     temperature: Option<Temperature>,
@@ -244,10 +363,10 @@ pub struct Moderator {
     model: Arc<Model>,
     pipeline: Arc<Pipeline>,
     layout: Arc<Layout>,
-    /// Weights, feature-major: `[feature * stride + column]`.
-    table: Arc<[f32]>,
-    stride: usize,
     policy: Policy,
+    /// For each rule of the policy, the position of its label's
+    /// probability in a verdict.
+    rule_slots: Arc<[usize]>,
 }
 
 impl Moderator {
@@ -261,46 +380,35 @@ impl Moderator {
         model.check()?;
         let pipeline = Pipeline::new(model.pipeline.clone()).map_err(Error::InvalidSetting)?;
         let n_features = pipeline.vectorizer().n_features();
+        if model.table.weights.len() != n_features * model.table.stride {
+            return Err(Error::InvalidSetting(format!(
+                "the weight table has {} values but the pipeline makes {n_features} features \
+                 of {} columns",
+                model.table.weights.len(),
+                model.table.stride
+            )));
+        }
         let mut heads = Vec::with_capacity(model.heads.len());
         let (mut column, mut offset) = (0, 0);
         for h in &model.heads {
-            let k = h.head.labels.len();
-            let columns = if h.positive.is_some() { 1 } else { k };
+            let mut bias = h.bias.clone();
+            if let Some(extra) = h.class_bias.as_ref().filter(|_| h.positive.is_none()) {
+                for (b, e) in bias.iter_mut().zip(extra) {
+                    *b += e;
+                }
+            }
             heads.push(HeadInfo {
                 name: h.head.name.clone(),
                 labels: h.head.labels.clone(),
                 positive: h.positive,
                 offset,
                 column,
-                bias: Vec::new(),
+                bias,
                 calibration: h.calibration.clone(),
                 temperature: h.temperature,
             });
-            column += columns;
-            offset += k;
-        }
-        let stride = column;
-        let mut table = vec![0.0f32; n_features * stride];
-        for (h, info) in model.heads.iter().zip(heads.iter_mut()) {
-            if h.head.n_features != n_features {
-                return Err(Error::InvalidSetting(format!(
-                    "head {:?} has {} features but the pipeline makes {n_features}",
-                    h.head.name, h.head.n_features
-                )));
-            }
-            let w = h.head.scoring_weights(h.positive);
-            info.bias = w.bias.clone();
-            if let Some(extra) = h.class_bias.as_ref().filter(|_| h.positive.is_none()) {
-                for (b, e) in info.bias.iter_mut().zip(extra) {
-                    *b += e;
-                }
-            }
-            let columns = w.bias.len();
-            for c in 0..columns {
-                for f in 0..n_features {
-                    table[f * stride + info.column + c] = w.weights[c * n_features + f] as f32;
-                }
-            }
+            column += columns_of(h);
+            offset += h.head.labels.len();
         }
         let main_rule = model.policy.main_rule();
         let main_head = heads
@@ -312,16 +420,18 @@ impl Moderator {
             .iter()
             .position(|l| *l == main_rule.label)
             .ok_or_else(|| Error::InvalidSetting("the policy names a missing label".into()))?;
+        let layout = Layout {
+            labels: heads.iter().map(|h| h.labels.len()).sum(),
+            heads,
+            main: (main_head, main_label),
+        };
+        let rule_slots = layout.rule_slots(&model.policy)?;
         Ok(Moderator {
             policy: model.policy.clone(),
             model: Arc::new(model),
             pipeline: Arc::new(pipeline),
-            layout: Arc::new(Layout {
-                heads,
-                main: (main_head, main_label),
-            }),
-            table: table.into(),
-            stride,
+            layout: Arc::new(layout),
+            rule_slots: rule_slots.into(),
         })
     }
 
@@ -377,19 +487,7 @@ impl Moderator {
                 "the main rule must keep the model's main head and label".into(),
             ));
         }
-        for rule in &policy.rules {
-            let ok = self
-                .layout
-                .heads
-                .iter()
-                .any(|x| x.name == rule.head && x.labels.contains(&rule.label));
-            if !ok {
-                return Err(Error::InvalidSetting(format!(
-                    "the policy names {}={}, which the model does not have",
-                    rule.head, rule.label
-                )));
-            }
-        }
+        self.rule_slots = self.layout.rule_slots(&policy)?.into();
         self.policy = policy;
         Ok(())
     }
@@ -414,7 +512,7 @@ impl Moderator {
     /// score many comments on one thread.
     pub fn score_with(&self, text: &str, scratch: &mut Scratch) -> Verdict {
         self.pipeline.vectorize_into(text, scratch);
-        self.verdict_for(&scratch.features)
+        self.verdict_for(&scratch.features, &mut scratch.sums)
     }
 
     /// Scores several comments, in order.
@@ -434,12 +532,13 @@ impl Moderator {
         let head = &self.layout.heads[h];
         // Per token: the sum of its features' weights toward the main label.
         let mut per_token = vec![0.0f64; analysis.tokens.len()];
+        let table = &self.model.table;
         self.pipeline.vectorizer().visit(
             &analysis.normalized,
             text,
             &analysis.tokens,
             |t, f, v| {
-                let row = &self.table[f as usize * self.stride..];
+                let row = &table.weights[f as usize * table.stride..];
                 let w = match head.positive {
                     Some(p) => {
                         let sign = if p == l { 1.0 } else { -1.0 };
@@ -472,28 +571,34 @@ impl Moderator {
             &mut scratch.features,
         );
         Explanation {
-            verdict: self.verdict_for(&scratch.features),
+            verdict: self.verdict_for(&scratch.features, &mut scratch.sums),
             evidence,
         }
     }
 
-    fn verdict_for(&self, x: &SparseVec) -> Verdict {
-        let mut acc = vec![0.0f64; self.stride];
+    /// The verdict for a feature vector. `sums` is scratch space for the
+    /// per-column sums; the verdict's own vectors are the only allocations.
+    fn verdict_for(&self, x: &SparseVec, sums: &mut Vec<f64>) -> Verdict {
+        let table = &self.model.table;
+        let stride = table.stride;
+        sums.clear();
+        sums.resize(stride, 0.0);
         for (f, v) in x.iter() {
-            let row = &self.table[f as usize * self.stride..(f as usize + 1) * self.stride];
+            let at = f as usize * stride;
+            let row = &table.weights[at..at + stride];
             let v = f64::from(v);
-            for (a, &w) in acc.iter_mut().zip(row) {
+            for (a, &w) in sums.iter_mut().zip(row) {
                 *a += v * f64::from(w);
             }
         }
-        let total: usize = self.layout.heads.iter().map(|h| h.labels.len()).sum();
-        let mut probs = vec![0.0f64; total];
-        let mut raw = Vec::with_capacity(self.layout.heads.len());
-        for h in &self.layout.heads {
+        let layout = &self.layout;
+        let mut probs = vec![0.0f64; layout.labels];
+        let mut raw = Vec::with_capacity(layout.heads.len());
+        for h in &layout.heads {
             let out = &mut probs[h.offset..h.offset + h.labels.len()];
             match h.positive {
                 Some(p) => {
-                    let llr = h.bias[0] + acc[h.column];
+                    let llr = h.bias[0] + sums[h.column];
                     let prob = match &h.calibration {
                         Some(c) => c.apply(llr),
                         None => calibration::sigmoid(llr),
@@ -503,27 +608,55 @@ impl Moderator {
                     raw.push(llr);
                 }
                 None => {
-                    let logits: Vec<f64> = (0..h.labels.len())
-                        .map(|c| h.bias[c] + acc[h.column + c])
-                        .collect();
+                    let logits = &mut sums[h.column..h.column + h.labels.len()];
+                    for (z, b) in logits.iter_mut().zip(&h.bias) {
+                        *z += b;
+                    }
                     let t = h.temperature.unwrap_or(Temperature { t: 1.0 });
-                    t.apply(&logits, out);
+                    t.apply(logits, out);
                     raw.push(f64::NAN);
                 }
             }
         }
-        let layout = &self.layout;
-        let decision = self.policy.decide(|head, label| {
-            let h = layout.heads.iter().find(|h| h.name == head)?;
-            let l = h.labels.iter().position(|x| x == label)?;
-            Some(probs[h.offset + l])
-        });
+        let decision = self
+            .policy
+            .decide_by_rule(|r| self.rule_slots.get(r).map(|&i| probs[i]));
         Verdict {
             decision,
             layout: Arc::clone(&self.layout),
             probs,
             raw,
         }
+    }
+}
+
+impl Layout {
+    /// Where each rule's probability sits in a verdict.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidSetting`] naming a rule's head or label that the
+    /// model does not have.
+    fn rule_slots(&self, policy: &Policy) -> Result<Vec<usize>> {
+        policy
+            .rules
+            .iter()
+            .map(|rule| {
+                self.heads
+                    .iter()
+                    .find(|h| h.name == rule.head)
+                    .and_then(|h| {
+                        let l = h.labels.iter().position(|x| *x == rule.label)?;
+                        Some(h.offset + l)
+                    })
+                    .ok_or_else(|| {
+                        Error::InvalidSetting(format!(
+                            "the policy names {}={}, which the model does not have",
+                            rule.head, rule.label
+                        ))
+                    })
+            })
+            .collect()
     }
 }
 
@@ -772,6 +905,7 @@ pub(crate) fn tiny_tone_model(class_bias: Option<Vec<f64>>) -> Model {
     let heads = vec![
         HeadState {
             head: binary,
+            bias: Vec::new(),
             positive: Some(1),
             calibration: None,
             temperature: None,
@@ -779,6 +913,7 @@ pub(crate) fn tiny_tone_model(class_bias: Option<Vec<f64>>) -> Model {
         },
         HeadState {
             head: tone,
+            bias: Vec::new(),
             positive: None,
             calibration: None,
             temperature: Some(Temperature { t: 0.5 }),
@@ -792,17 +927,35 @@ pub(crate) fn tiny_tone_model(class_bias: Option<Vec<f64>>) -> Model {
         reject: Some(0.9),
     }])
     .unwrap();
+    let mut heads = heads;
+    let table = Table::from_counts(&mut heads).unwrap();
     Model {
         pipeline,
         heads,
         policy,
         metadata: serde_json::Value::Null,
+        table,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_embedded_weight_table_is_read_in_place() {
+        let model = Model::embedded().unwrap();
+        if cfg!(target_endian = "little") {
+            let Weights::Static(w) = &model.table.weights else {
+                panic!("the embedded table was copied");
+            };
+            // The very bytes of the embedded file.
+            let file = DEFAULT_MODEL.0.as_ptr_range();
+            assert!(file.contains(&w.as_ptr().cast::<u8>()));
+        }
+        // Copied, as from any other byte slice, it is the same model.
+        assert_eq!(Model::from_bytes(&DEFAULT_MODEL.0).unwrap(), model);
+    }
 
     #[test]
     fn class_biases_shift_the_tone_logits() {

@@ -28,7 +28,7 @@
 
 use super::calibration::{self, Calibration, Temperature};
 use super::naive_bayes::Head;
-use super::{HeadState, Model};
+use super::{HeadState, Model, Table};
 use crate::data::{
     CalibrationMethod, CalibrationWeights, Dataset, Part, SourceReport, TrainingConfig,
 };
@@ -302,6 +302,7 @@ pub fn train(
         }
         heads.push(HeadState {
             head,
+            bias: Vec::new(),
             positive,
             calibration: report.calibration.clone(),
             temperature: report.temperature,
@@ -366,11 +367,13 @@ pub fn train(
     let metadata = serde_json::json!({
         "training": report,
     });
+    let table = Table::from_counts(&mut heads)?;
     let model = Model {
         pipeline: config.pipeline.clone(),
         heads,
         policy,
         metadata,
+        table,
     };
     model.check()?;
     progress("done", 1, 1);
