@@ -3,6 +3,7 @@
 use super::args::DataArgs;
 use anyhow::{Context, Result};
 use civility::train::{train, TrainOptions, TrainReport};
+use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -37,18 +38,37 @@ pub struct TrainArgs {
 
 pub fn run(args: TrainArgs) -> Result<ExitCode> {
     let (config, data) = args.data.load(&[])?;
-    let interactive = std::io::stderr().is_terminal();
+    // A progress bar on a terminal; nothing but the report when piped.
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let style = ProgressStyle::with_template("{prefix:>11} [{bar:40}] {pos}/{len} ({elapsed})")
+            .expect("a valid template")
+            .progress_chars("=> ");
+        ProgressBar::new(0).with_style(style)
+    });
     let progress = |stage: &str, done: usize, total: usize| {
-        eprint!("\r{stage}: {done}/{total}        ");
-        if stage == "done" {
-            eprintln!();
+        let Some(bar) = bar.as_ref().filter(|_| stage != "done") else {
+            return;
+        };
+        if bar.prefix() != stage {
+            // Length and position first: the bar redraws on each change.
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+            bar.set_prefix(stage.to_string());
+        } else {
+            bar.set_position(done as u64);
         }
     };
     let train_options = TrainOptions {
         threads: args.threads,
-        progress: if interactive { Some(&progress) } else { None },
+        progress: bar
+            .as_ref()
+            .map(|_| &progress as &civility::train::Progress),
     };
-    let (model, report) = train(&config, &data, &train_options)?;
+    let trained = train(&config, &data, &train_options);
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let (model, report) = trained?;
     model
         .save(&args.output)
         .with_context(|| format!("cannot write the model to {}", args.output.display()))?;
