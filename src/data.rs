@@ -13,6 +13,7 @@
 
 use crate::error::{Error, Result};
 use crate::model::naive_bayes::Variant;
+use crate::model::refine::Refine;
 use crate::pipeline::PipelineConfig;
 use crate::policy::Policy;
 use serde::Deserialize;
@@ -100,6 +101,11 @@ pub struct HeadConfig {
     /// toward frequent classes; stored in the model with the head.
     #[serde(default)]
     pub tune_bias: bool,
+    /// Binary heads: refine the naive Bayes weights with a logistic
+    /// regression that keeps them as its prior (NBSVM-style; see
+    /// [`Refine`]). Off by default.
+    #[serde(default)]
+    pub refine: Option<Refine>,
 }
 
 /// The comment weights a head's calibration is fitted with.
@@ -422,6 +428,7 @@ impl TrainingConfig {
                 calibrate: CalibrationWeights::Natural,
                 balance: false,
                 tune_bias: false,
+                refine: None,
             })
             .collect();
         let sources = files
@@ -483,6 +490,10 @@ impl TrainingConfig {
                     "head {:?}: alpha must be a positive number, but is {}",
                     h.name, h.alpha
                 ));
+            }
+            if let Some(r) = &h.refine {
+                r.validate()
+                    .map_err(|e| format!("head {:?}: {e}", h.name))?;
             }
         }
         if !(0.0..1.0).contains(&self.split.holdout) {

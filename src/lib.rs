@@ -71,6 +71,7 @@ pub use model::calibration::{Calibration, Temperature};
 pub use model::naive_bayes::{
     Head, NaiveBayesModel, NaiveBayesParams, NaiveBayesValidParams, Variant,
 };
+pub use model::refine::Refine;
 pub use model::train;
 pub use model::{
     Evidence, Explanation, HeadScore, Model, Moderator, Verdict, FORMAT_VERSION,

@@ -408,7 +408,7 @@ impl Normalizer {
             && dots == 1
             && letters_or(|c| c == '.')
             && core.split(|ch| ch.c == '.').all(|p| !p.is_empty())
-            && core.len() >= 6;
+            && core.len() >= 5;
         let masked_inside = self.config.masks
             && core.len() > 2
             && core[1..core.len() - 1]

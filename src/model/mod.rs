@@ -13,6 +13,7 @@
 pub mod calibration;
 mod file;
 pub mod naive_bayes;
+pub(crate) mod refine;
 pub mod train;
 
 use crate::error::{Error, Result};
@@ -134,6 +135,20 @@ impl Table {
     /// Derives the table from the heads' counts, setting each head's
     /// constant terms, and lets the heads drop their counts.
     pub(crate) fn from_counts(heads: &mut [HeadState]) -> Result<Table> {
+        let weights = heads
+            .iter()
+            .map(|h| h.head.scoring_weights(h.positive))
+            .collect();
+        Table::from_weights(heads, weights)
+    }
+
+    /// Lays out each head's scoring weights (`weights[h]`, as
+    /// [`Head::scoring_weights`] gives them) in one table, setting each
+    /// head's constant terms, and lets the heads drop their counts.
+    pub(crate) fn from_weights(
+        heads: &mut [HeadState],
+        weights: Vec<naive_bayes::HeadWeights>,
+    ) -> Result<Table> {
         let n_features = heads.first().map_or(0, |h| h.head.n_features);
         if let Some(h) = heads.iter().find(|h| h.head.n_features != n_features) {
             return Err(Error::InvalidSetting(format!(
@@ -144,8 +159,13 @@ impl Table {
         let stride: usize = heads.iter().map(columns_of).sum();
         let mut table = vec![0.0f32; n_features * stride];
         let mut column = 0;
-        for h in heads.iter_mut() {
-            let w = h.head.scoring_weights(h.positive);
+        for (h, w) in heads.iter_mut().zip(weights) {
+            if w.bias.len() != columns_of(h) || w.weights.len() != w.bias.len() * n_features {
+                return Err(Error::InvalidSetting(format!(
+                    "head {:?}: weights of the wrong shape",
+                    h.head.name
+                )));
+            }
             for (c, weights) in w.weights.chunks_exact(n_features.max(1)).enumerate() {
                 for (f, &x) in weights.iter().enumerate() {
                     table[f * stride + column + c] = x as f32;

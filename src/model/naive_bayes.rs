@@ -59,7 +59,7 @@ pub struct Head {
 }
 
 /// Scoring weights derived from a head's counts.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct HeadWeights {
     /// Per class, the constant term (log prior, or 0 for complement).
     pub bias: Vec<f64>,

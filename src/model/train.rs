@@ -27,7 +27,8 @@
 //! ```
 
 use super::calibration::{self, Calibration, Temperature};
-use super::naive_bayes::Head;
+use super::naive_bayes::{Head, HeadWeights};
+use super::refine::{self, Refine};
 use super::{HeadState, Model, Table};
 use crate::data::{
     CalibrationMethod, CalibrationWeights, Dataset, Part, SourceReport, TrainingConfig,
@@ -71,6 +72,9 @@ pub struct HeadReport {
     pub oof_roc_auc: Option<f64>,
     /// Out-of-fold macro-F1 (multi-class heads).
     pub oof_macro_f1: Option<f64>,
+    /// The refinement of the naive Bayes weights, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refine: Option<Refine>,
 }
 
 /// The main rule's thresholds chosen for the `[thresholds]` targets.
@@ -113,6 +117,12 @@ pub fn train(
         if hl.positive.is_some() && hc.tune_bias {
             return Err(Error::InvalidSetting(format!(
                 "head {:?}: tune_bias is for heads with more than two labels",
+                hc.name
+            )));
+        }
+        if hl.positive.is_none() && hc.refine.is_some() {
+            return Err(Error::InvalidSetting(format!(
+                "head {:?}: refine is for heads with two labels",
                 hc.name
             )));
         }
@@ -199,6 +209,25 @@ pub fn train(
         examples_per_label.push(counts);
     }
 
+    // Refined heads: one fit per cross-fitting fold (for the out-of-fold
+    // scores) and one on everything (for the model), in parallel.
+    progress("refining", 0, 1);
+    let disguised = disguise_all(config, data, &pipeline, &train, &total, options.threads);
+    let mut refined = refine_heads(
+        config,
+        data,
+        &RefineInput {
+            train: &train,
+            vectors: &vectors,
+            disguised: &disguised,
+            balance: &balance,
+            total: &total,
+            fold_heads: &fold_heads,
+            fold_of: &fold_of,
+        },
+        options.threads,
+    );
+
     // Out-of-fold scores for calibration.
     let mut oof: Vec<Vec<(f64, usize, f64, usize)>> = vec![Vec::new(); total.len()];
     let mut oof_logits: Vec<Vec<f64>> = vec![Vec::new(); total.len()];
@@ -206,10 +235,15 @@ pub fn train(
         for (f, fold) in fold_heads.iter().enumerate() {
             progress("calibrating", f, folds);
             for (h, head) in total.iter().enumerate() {
-                let mut without = head.clone();
-                without.merge(&fold[h], -1.0);
                 let positive = data.heads[h].positive;
-                let w = without.scoring_weights(positive);
+                let w = match refined[h].as_mut() {
+                    Some(fits) => std::mem::take(&mut fits[f]),
+                    None => {
+                        let mut without = head.clone();
+                        without.merge(&fold[h], -1.0);
+                        without.scoring_weights(positive)
+                    }
+                };
                 let mut jll = vec![0.0; w.bias.len()];
                 for (e, x) in train.iter().zip(&vectors) {
                     let Some(c) = e.labels[h] else { continue };
@@ -254,6 +288,7 @@ pub fn train(
             class_bias: None,
             oof_roc_auc: None,
             oof_macro_f1: None,
+            refine: config.heads[h].refine,
         };
         if !oof[h].is_empty() {
             let weights: Vec<f64> = oof[h].iter().map(|o| o.2).collect();
@@ -367,7 +402,16 @@ pub fn train(
     let metadata = serde_json::json!({
         "training": report,
     });
-    let table = Table::from_counts(&mut heads)?;
+    let weights = heads
+        .iter()
+        .zip(refined)
+        .map(|(h, fits)| match fits {
+            // The last fit is the one on every training comment.
+            Some(mut fits) => fits.pop().expect("a fit on everything"),
+            None => h.head.scoring_weights(h.positive),
+        })
+        .collect();
+    let table = Table::from_weights(&mut heads, weights)?;
     let model = Model {
         pipeline: config.pipeline.clone(),
         heads,
@@ -621,6 +665,160 @@ fn argmax(v: &[f64]) -> usize {
         }
     }
     best
+}
+
+/// What the refinement of heads needs from training.
+struct RefineInput<'a, 'e> {
+    train: &'a [&'e crate::data::Example],
+    vectors: &'a [SparseVec],
+    /// Disguised copies of training comments: (index in `train`, vector).
+    disguised: &'a [(usize, SparseVec)],
+    balance: &'a [Vec<Vec<f32>>],
+    total: &'a [Head],
+    fold_heads: &'a [Vec<Head>],
+    fold_of: &'a (dyn Fn(u64) -> usize + Sync),
+}
+
+/// For each head with a `refine` setting, its refined weights: one per
+/// cross-fitting fold (fitted without that fold), then one fitted on every
+/// training comment. The fits run on `threads` threads; each is seeded by
+/// its fold, so the result does not depend on the threads.
+fn refine_heads(
+    config: &TrainingConfig,
+    data: &Dataset,
+    input: &RefineInput<'_, '_>,
+    threads: usize,
+) -> Vec<Option<Vec<HeadWeights>>> {
+    let folds = if config.calibration.folds >= 2 {
+        config.calibration.folds
+    } else {
+        0
+    };
+    // (head, fold), where fold == folds means "no fold left out".
+    let jobs: Vec<(usize, usize)> = config
+        .heads
+        .iter()
+        .enumerate()
+        .filter(|(_, hc)| hc.refine.is_some())
+        .flat_map(|(h, _)| (0..=folds).map(move |f| (h, f)))
+        .collect();
+    let fit = |&(h, f): &(usize, usize)| -> HeadWeights {
+        let positive = data.heads[h].positive;
+        let p = positive.expect("refined heads are binary");
+        let mut nb = input.total[h].clone();
+        if f < folds {
+            nb.merge(&input.fold_heads[f][h], -1.0);
+        }
+        let settings = config.heads[h].refine.expect("a refined head");
+        let copies = input
+            .disguised
+            .iter()
+            .filter(|_| settings.augment)
+            .map(|(i, x)| (input.train[*i], x));
+        let rows: Vec<refine::Row> = input
+            .train
+            .iter()
+            .copied()
+            .zip(input.vectors)
+            .chain(copies)
+            .filter(|(e, _)| f == folds || (input.fold_of)(e.hash) != f)
+            .filter_map(|(e, x)| {
+                let c = usize::from(e.labels[h]?);
+                Some(refine::Row {
+                    x,
+                    positive: c == p,
+                    weight: f64::from(e.weight * input.balance[e.source][h][c]),
+                })
+            })
+            .collect();
+        refine::refine(&nb.scoring_weights(positive), &rows, &settings, f as u64)
+    };
+    let fits = parallel_map(&jobs, threads, fit);
+    let mut out: Vec<Option<Vec<HeadWeights>>> = vec![None; config.heads.len()];
+    for (&(h, _), w) in jobs.iter().zip(fits) {
+        out[h].get_or_insert_with(Vec::new).push(w);
+    }
+    out
+}
+
+/// Disguised copies of the training comments (see [`Refine::augment`]),
+/// when a refined head asks for them: the words are those the first such
+/// head's naive Bayes weights push toward its positive label most, and the
+/// family is chosen by the comment's hash, so the copies do not depend on
+/// the threads. Each copy is (index in `train`, its features).
+fn disguise_all(
+    config: &TrainingConfig,
+    data: &Dataset,
+    pipeline: &Pipeline,
+    train: &[&crate::data::Example],
+    total: &[Head],
+    threads: usize,
+) -> Vec<(usize, SparseVec)> {
+    let Some(h) = config
+        .heads
+        .iter()
+        .position(|hc| hc.refine.is_some_and(|r| r.augment))
+    else {
+        return Vec::new();
+    };
+    let weights = total[h].scoring_weights(data.heads[h].positive).weights;
+    let rows: Vec<usize> = (0..train.len())
+        .filter(|&i| train[i].labels[h].is_some())
+        .collect();
+    let chunks: Vec<&[usize]> = rows.chunks(1024).collect();
+    parallel_map(&chunks, threads, |chunk| {
+        let mut scratch = Scratch::default();
+        chunk
+            .iter()
+            .filter_map(|&i| {
+                let e = train[i];
+                let text = refine::disguise(pipeline, &e.text, &weights, e.hash >> 7)?;
+                pipeline.vectorize_into(&text, &mut scratch);
+                Some((i, scratch.features.clone()))
+            })
+            .collect::<Vec<_>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// `items.iter().map(f)` on `threads` threads (0 = all cores), in order.
+fn parallel_map<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let threads = if threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        threads
+    };
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<(usize, R)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads.min(items.len()))
+            .map(|_| {
+                s.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        done.push((i, f(item)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| match w.join() {
+                Ok(done) => done,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    });
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Runs the pipeline over every text on `threads` threads, keeping order.
@@ -902,6 +1100,73 @@ heads.tone = {{ field = "emotions", fractional = true }}
         assert_eq!(sa.fract(), 0.0, "{a:?}");
         // The binary head saw the same rows either way.
         assert_eq!(with.heads[0], without.heads[0]);
+    }
+
+    /// Trains on the corpus of `write_corpus` with `extra` added to the
+    /// binary head's settings.
+    fn train_binary_with(extra: &str, threads: usize) -> Result<(Model, TrainReport)> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_corpus(dir.path(), "");
+        let text = std::fs::read_to_string(&path).unwrap().replace(
+            "positive = \"uncivil\"",
+            &format!("positive = \"uncivil\"\n{extra}"),
+        );
+        std::fs::write(&path, text).unwrap();
+        let config = TrainingConfig::from_path(&path)?;
+        let data = Dataset::load(&config, &LoadOptions::default())?;
+        let options = TrainOptions {
+            threads,
+            ..TrainOptions::default()
+        };
+        train(&config, &data, &options)
+    }
+
+    #[test]
+    fn refine_changes_its_head_only_and_whatever_the_threads() {
+        let (plain, _) = train_binary_with("", 1).unwrap();
+        let refine = "refine = { lambda = 1e-3, epochs = 5 }";
+        let (one, report) = train_binary_with(refine, 1).unwrap();
+        let (two, _) = train_binary_with(refine, 2).unwrap();
+        assert_eq!(one, two, "the refined model depends on the threads");
+        assert_eq!(
+            report.heads[0].refine,
+            Some(Refine {
+                lambda: 1e-3,
+                epochs: 5,
+                augment: true
+            })
+        );
+        // Column 0 is the binary head; the tone head's columns follow.
+        let column = |m: &Model, c: usize| -> Vec<f32> {
+            m.table
+                .weights
+                .chunks_exact(m.table.stride)
+                .map(|row| row[c])
+                .collect()
+        };
+        assert_ne!(column(&one, 0), column(&plain, 0));
+        for c in 1..one.table.stride {
+            assert_eq!(column(&one, c), column(&plain, c));
+        }
+        // A feature naive Bayes gives no weight keeps none.
+        for (a, b) in column(&one, 0).iter().zip(column(&plain, 0)) {
+            assert_eq!(*a == 0.0, b == 0.0);
+        }
+    }
+
+    #[test]
+    fn refine_is_refused_on_a_multi_class_head() {
+        let result = train_with("refine = { lambda = 1e-3 }");
+        assert!(
+            matches!(result, Err(Error::InvalidSetting(ref m)) if m.contains("refine")),
+            "{result:?}"
+        );
+        // Settings out of range are an error in the configuration.
+        let result = train_binary_with("refine = { lambda = -1.0 }", 1);
+        assert!(
+            matches!(result, Err(Error::Config { ref message, .. }) if message.contains("refine.lambda")),
+            "{result:?}"
+        );
     }
 
     #[test]
