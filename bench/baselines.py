@@ -22,6 +22,25 @@ marked `balance`):
   the naive Bayes log-count ratio (Wang & Manning 2012, "NBSVM") and fed to
   LogisticRegression(C=4).
 
+Two more columns where their packages are installed (bench/peers.py sets
+them up; a note says so when one is skipped):
+
+* fasttext: supervised fastText, wordNgrams=2, other parameters at their
+  defaults, one thread (so the same model every run), trained on the same
+  training rows. fastText has no sample weights: each row is repeated in
+  the training file a random number of times (fixed seed) whose expectation
+  is its weight scaled to a mean of 1, and the file is shuffled, so every
+  source and label weighs in expectation what it weighs for the others.
+  Scored by its probability of the uncivil label. Not used for tone.
+* profanity-check: the pretrained model of the alt-profanity-check package
+  (TF-IDF + calibrated linear SVM), trained on its own data. Nothing is
+  trained: predict_prob is applied to each evaluation set, so its
+  cross-corpus rows are not "without the corpus", only the same comments.
+  Its package says it was trained on the Davidson tweets (the whole corpus,
+  so every davidson row is seen data for it) and on the Jigsaw Toxic Comment
+  Classification Challenge (Wikipedia talk-page comments, the source of the
+  wikipedia rows, which may overlap). Not used for tone.
+
 civility's numbers come from running its binary: `civility train --config
 CONFIG [--exclude SRC ...] -o TMP.civ`, then `civility eval --model TMP.civ
 --config CONFIG --only SRC ... --split holdout|all --json`. `civility eval
@@ -37,7 +56,13 @@ Run from anywhere, after `cargo build --release` and with the corpora in
     python3 bench/baselines.py --skip-civility --only-baseline mnb-words
     python3 bench/baselines.py --json /tmp/baselines.json
 
-Requirements: bench/requirements.txt (`pip install -r bench/requirements.txt`).
+Requirements: bench/requirements.txt (`pip install -r bench/requirements.txt`);
+for the fasttext and profanity-check columns also bench/requirements-peers.txt,
+e.g. in a virtualenv that sees the system's packages:
+
+    python3 -m venv ~/.venvs/civility-bench --system-site-packages
+    ~/.venvs/civility-bench/bin/pip install -r bench/requirements-peers.txt
+    ~/.venvs/civility-bench/bin/python bench/baselines.py --skip-civility
 
 Known limits of the reimplementation of the split (none occurs in the
 corpora of models/default.toml; `--check-split` tells):
@@ -79,8 +104,12 @@ from sklearn.metrics import f1_score, roc_auc_score
 from sklearn.naive_bayes import ComplementNB, MultinomialNB
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import peers  # noqa: E402
 
-BASELINES = ("mnb-words", "cnb-words", "nblr")
+# Optional columns and the module each needs; skipped when it does not import.
+OPTIONAL = {"fasttext": "fasttext", "profanity-check": "profanity_check"}
+BASELINES = ("mnb-words", "cnb-words", "nblr") + tuple(OPTIONAL)
 COLUMNS = ("civility",) + BASELINES
 
 # Sources evaluated (and, in cross-corpus runs, left out) together with the
@@ -557,6 +586,19 @@ def binary_baselines(
         model.fit(xtr @ scale, y, sample_weight=w)
         out["nblr"] = [model.decision_function(sp.hstack(b, format="csr") @ scale) for b in blocks_ev]
         log(f"  nblr: {time.time() - t0:.1f}s ({xtr.shape[1]} features)")
+    if "fasttext" in names:
+        t0 = time.time()
+        with tempfile.TemporaryDirectory(prefix="civility-bench-ft-") as tmp:
+            path = Path(tmp) / "train.txt"
+            lines = peers.write_fasttext_training(path, [e.text for e in train], y, w)
+            model = peers.fasttext_train(path, threads=1)
+        out["fasttext"] = [np.array(peers.fasttext_scores(model, [e.text for e in ex])) for ex in evals]
+        del model
+        log(f"  fasttext: {time.time() - t0:.1f}s ({lines} training lines for {len(train)} rows)")
+    if "profanity-check" in names:
+        t0 = time.time()
+        out["profanity-check"] = [peers.profanity_check_scores([e.text for e in ex]) for ex in evals]
+        log(f"  profanity-check: {time.time() - t0:.1f}s (pretrained, predict only)")
     return out
 
 
@@ -763,6 +805,22 @@ def main(argv=None) -> int:
         return 0 if ok else 1
 
     baselines = [b for b in BASELINES if not args.only_baseline or b in args.only_baseline]
+    notes = []
+    for name, module in OPTIONAL.items():
+        if name in baselines:
+            why = peers.available(module)
+            if why:
+                baselines.remove(name)
+                notes.append(f"{name}: skipped, {module} does not import ({why}); "
+                             "see bench/requirements-peers.txt")
+    if "fasttext" in baselines:
+        notes.append("fasttext: no sample weights; rows repeated in proportion to their "
+                     "weight (random rounding, fixed seed), file shuffled, one thread")
+    if "profanity-check" in baselines:
+        notes.append("profanity-check: pretrained on its own data, not trained here "
+                     "(its cross-corpus rows score the same comments with the same model); "
+                     "its training data include all of davidson and Wikipedia talk-page "
+                     "comments (Jigsaw), so those rows are not unseen for it")
     sets = build_sets(config, reader, positive, hi)
     tone_hi = head_names.index(TONE_HEAD) if TONE_HEAD in head_names else None
     tone_sources = config.group(TONE_CORPUS)
@@ -829,6 +887,8 @@ def main(argv=None) -> int:
 
     elapsed = time.time() - started
     print_table(sets, tone, [c for c in COLUMNS if c in baselines or (c == "civility" and civility)])
+    for note in notes:
+        print(f"note: {note}")
     print(f"\nruntime {elapsed:.0f}s; split and evaluation sets "
           + ("identical to civility's" if civility and split_ok else
              "NOT checked (--skip-civility)" if not civility else "DIFFERENT from civility's (see above)"))
@@ -842,6 +902,7 @@ def main(argv=None) -> int:
                       "positives": int(es.y.sum()), "roc_auc": es.scores, "note": es.note}
                      for es in sets],
             "tone": tone,
+            "notes": notes,
         }
         args.json.write_text(json.dumps(result, indent=2) + "\n")
     return 0
@@ -856,13 +917,15 @@ def print_reports(reports: list[Report]) -> None:
 def print_table(sets: list[EvalSet], tone: dict, columns: list[str]) -> None:
     width = max(len(es.title) for es in sets + [EvalSet(tone["title"], "", [], "", [])])
     print(f"\nROC AUC of {BINARY_HEAD}")
-    print(f"{'evaluation set':<{width}} {'n':>6} {'pos':>6} " + " ".join(f"{c:>9}" for c in columns))
+    widths = [max(9, len(c)) for c in columns]
+    print(f"{'evaluation set':<{width}} {'n':>6} {'pos':>6} "
+          + " ".join(f"{c:>{n}}" for c, n in zip(columns, widths)))
     for es in sets:
-        cells = " ".join(f"{fmt(es.scores.get(c)):>9}" for c in columns)
+        cells = " ".join(f"{fmt(es.scores.get(c)):>{n}}" for c, n in zip(columns, widths))
         if es.note:
             cells = f"  skipped: {es.note}"
         print(f"{es.title:<{width}} {len(es.examples):>6} {int(es.y.sum()):>6} {cells}")
-    cells = " ".join(f"{fmt(tone['scores'].get(c)):>9}" for c in columns)
+    cells = " ".join(f"{fmt(tone['scores'].get(c)):>{n}}" for c, n in zip(columns, widths))
     print(f"{tone['title']:<{width}} {tone['n']:>6} {'':>6} {cells}")
 
 
