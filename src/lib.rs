@@ -78,7 +78,7 @@ pub use model::{
 };
 pub use normalize::{Normalized, Normalizer, NormalizerConfig};
 pub use pipeline::{Analysis, Pipeline, PipelineConfig, Scratch};
-pub use policy::{Decision, Policy, Rule};
+pub use policy::{Decision, Oversize, Policy, Rule, SizeLimit};
 pub use tokenize::{Token, TokenKind, Tokenizer};
 
 // The README's Rust examples run as doc tests.
