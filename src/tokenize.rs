@@ -103,6 +103,15 @@ impl Tokenizer {
     }
 
     fn tokenize_words(&self, chunk: &str, offset: usize, out: &mut Vec<Token>) {
+        if is_ascii_punctuation(chunk) {
+            tokenize_ascii_punctuation(chunk, offset, out);
+        } else {
+            self.tokenize_segments(chunk, offset, out);
+        }
+    }
+
+    /// Tokenizes a chunk by its Unicode word-bound segments.
+    fn tokenize_segments(&self, chunk: &str, offset: usize, out: &mut Vec<Token>) {
         let mut pending_at: Option<usize> = None;
         for (i, segment) in chunk.split_word_bound_indices() {
             let start = offset + i;
@@ -139,6 +148,31 @@ impl Tokenizer {
                     span: 0..0,
                 }),
             }
+        }
+    }
+}
+
+/// True if `chunk` is ASCII punctuation only, with no `_` (which joins
+/// with itself in a word): every byte is then a word-bound segment of its
+/// own (UAX #29 rule WB999), so no segmentation is needed.
+fn is_ascii_punctuation(chunk: &str) -> bool {
+    chunk.bytes().all(|b| b.is_ascii_punctuation() && b != b'_')
+}
+
+/// What [`Tokenizer::tokenize_segments`] makes of a chunk of ASCII
+/// punctuation, one byte at a time: `!` and `?` are tokens, `@` starts a
+/// mention that never comes. Linear in the chunk at a few instructions a
+/// byte, where segmentation costs a table search a byte: a comment of ten
+/// million exclamation marks takes milliseconds here.
+fn tokenize_ascii_punctuation(chunk: &str, offset: usize, out: &mut Vec<Token>) {
+    for (i, b) in chunk.bytes().enumerate() {
+        if b == b'!' || b == b'?' {
+            let start = offset + i;
+            out.push(Token {
+                kind: TokenKind::Punct,
+                norm: start..start + 1,
+                span: 0..0,
+            });
         }
     }
 }
@@ -262,6 +296,43 @@ mod tests {
                 (Word, "big", "big")
             ]
         );
+    }
+
+    #[test]
+    fn ascii_punctuation_shortcut_matches_segmentation() {
+        let punctuation: Vec<u8> = (0..128u8)
+            .filter(|b| b.is_ascii_punctuation() && *b != b'_')
+            .collect();
+        // Every pair and triple, and a long pseudo-random run.
+        let mut chunks = Vec::new();
+        for &a in &punctuation {
+            for &b in &punctuation {
+                chunks.push(vec![a, b]);
+                for &c in &punctuation[..8] {
+                    chunks.push(vec![a, b, c]);
+                }
+            }
+        }
+        let mut x = 7u32;
+        chunks.push(
+            (0..5000)
+                .map(|_| {
+                    x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                    punctuation[(x >> 16) as usize % punctuation.len()]
+                })
+                .collect(),
+        );
+        for chunk in chunks {
+            let chunk = String::from_utf8(chunk).unwrap();
+            assert!(is_ascii_punctuation(&chunk));
+            let (mut fast, mut slow) = (Vec::new(), Vec::new());
+            tokenize_ascii_punctuation(&chunk, 3, &mut fast);
+            Tokenizer.tokenize_segments(&chunk, 3, &mut slow);
+            assert_eq!(fast, slow, "{chunk:?}");
+        }
+        assert!(!is_ascii_punctuation("a!"));
+        assert!(!is_ascii_punctuation("__"));
+        assert!(!is_ascii_punctuation("!\u{2019}"));
     }
 
     #[test]
