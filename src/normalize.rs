@@ -187,7 +187,10 @@ impl Normalizer {
             if d.is_whitespace() || is_invisible(d) {
                 return;
             }
+            // No ASCII character is a combining mark: the table lookup is
+            // skipped for most characters.
             if self.config.strip_diacritics
+                && !d.is_ascii()
                 && is_combining_mark(d)
                 && word.last().is_some_and(|p| p.c.is_ascii_alphabetic())
             {
@@ -643,6 +646,10 @@ fn fold_leet(core: &mut [Ch]) {
 /// Collapses runs of one letter longer than `max_repeat` to one letter,
 /// then restores a lexicon word whose letters were stretched ("idiiot").
 fn squeeze(core: &mut Vec<Ch>, max_repeat: usize) {
+    // Most words repeat no letter: nothing to collapse, and no list of runs.
+    if core.windows(2).all(|w| w[0].c != w[1].c) {
+        return;
+    }
     let mut runs: Vec<(usize, usize)> = Vec::new(); // (start, len)
     for (i, ch) in core.iter().enumerate() {
         match runs.last_mut() {
