@@ -313,9 +313,11 @@ impl Normalizer {
         // leaves "idiot*", which unmasks to "idiots"), so the rules repeat
         // until nothing changes; that keeps normalization idempotent. Each
         // round only ever shortens or rewrites the word, so a few suffice.
+        let mut snapshot: Vec<char> = Vec::with_capacity(core.len());
         for _ in 0..4 {
             let before = core.len();
-            let snapshot: Vec<char> = core.iter().map(|ch| ch.c).collect();
+            snapshot.clear();
+            snapshot.extend(core.iter().map(|ch| ch.c));
             if self.config.confusables {
                 fold_confusables(&mut core);
                 if self.config.strip_diacritics {
@@ -331,7 +333,7 @@ impl Normalizer {
             if self.config.max_repeat > 0 {
                 squeeze(&mut core, self.config.max_repeat);
             }
-            if core.len() == before && core.iter().map(|ch| ch.c).eq(snapshot) {
+            if core.len() == before && core.iter().map(|ch| ch.c).eq(snapshot.iter().copied()) {
                 break;
             }
         }
@@ -774,7 +776,13 @@ const LEXICON: &[&str] = &[
     "wtf",
 ];
 
+/// The length of the longest word in [`LEXICON`], all of which are ASCII.
+const LEXICON_MAX_LEN: usize = 12;
+
 fn lexicon_word(chars: &[Ch]) -> Option<&'static str> {
+    if chars.len() > LEXICON_MAX_LEN {
+        return None;
+    }
     LEXICON
         .iter()
         .copied()
@@ -793,7 +801,7 @@ const MASK_FIRST: &[&str] = &[
 fn unmask(core: &[Ch]) -> Option<&'static str> {
     let masked = core.iter().filter(|ch| is_mask(ch.c)).count();
     let letters = core.iter().filter(|ch| ch.c.is_alphabetic()).count();
-    if masked == 0 || letters == 0 || core.len() < 3 {
+    if masked == 0 || letters == 0 || core.len() < 3 || core.len() > LEXICON_MAX_LEN {
         return None;
     }
     let fits = |w: &&str| {
@@ -808,6 +816,10 @@ fn unmask(core: &[Ch]) -> Option<&'static str> {
 /// A lexicon word with the same sequence of letters as `core` but other run
 /// lengths: "idiiot" → "idiot", "fuuuuck" → "fuck", "asssshole" → "asshole".
 fn lexicon_by_runs(core: &[Ch], runs: &[(usize, usize)]) -> Option<&'static str> {
+    // A word has no more runs than letters.
+    if runs.len() > LEXICON_MAX_LEN {
+        return None;
+    }
     LEXICON.iter().copied().find(|w| {
         let mut word_runs = 0;
         let mut prev = None;
@@ -899,6 +911,13 @@ mod tests {
         ("a-b-c test", "abc test"),
         ("u.s. policy", "u.s. policy"),
     ];
+
+    #[test]
+    fn lexicon_max_len_is_the_longest_word() {
+        let longest = LEXICON.iter().chain(MASK_FIRST).map(|w| w.len()).max();
+        assert_eq!(longest, Some(LEXICON_MAX_LEN));
+        assert!(LEXICON.iter().chain(MASK_FIRST).all(|w| w.is_ascii()));
+    }
 
     #[test]
     fn folding_table() {
