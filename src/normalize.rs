@@ -18,7 +18,7 @@
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 use unicode_normalization::char::{decompose_canonical, is_combining_mark};
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 /// Which normalization steps run. Stored in every model file, so scoring
 /// always uses the steps the model was trained with.
@@ -210,7 +210,10 @@ impl Normalizer {
                 push(d, word);
             }
         };
-        if self.config.nfkc && !c.is_ascii() {
+        // Most characters are their own NFKC form, which the quick check
+        // tells without building a normalizing iterator.
+        let is_nfkc = || is_nfkc_quick(std::iter::once(c)) == IsNormalized::Yes;
+        if self.config.nfkc && !c.is_ascii() && !is_nfkc() {
             for d in std::iter::once(c).nfkc() {
                 lower(d, word);
             }
@@ -356,16 +359,21 @@ impl Normalizer {
         }
         if self.config.separators {
             // "i.d.i.o.t": every piece a single letter.
-            let pieces: Vec<&[Ch]> = core.split(|ch| is_separator(ch.c)).collect();
-            let all_single = pieces.len() >= 3 && pieces.iter().all(|p| p.len() == 1);
-            let joined: Vec<Ch> = core
-                .iter()
-                .copied()
-                .filter(|ch| !is_separator(ch.c))
-                .collect();
-            if all_single || (pieces.len() > 1 && lexicon_word(&joined).is_some()) {
-                *core = joined;
-                return;
+            let separators = core.iter().filter(|ch| is_separator(ch.c)).count();
+            let pieces = separators + 1;
+            let all_single =
+                pieces >= 3 && core.split(|ch| is_separator(ch.c)).all(|p| p.len() == 1);
+            // Joined, a word longer than any in the lexicon cannot be one.
+            if all_single || (pieces > 1 && core.len() - separators <= LEXICON_MAX_LEN) {
+                let joined: Vec<Ch> = core
+                    .iter()
+                    .copied()
+                    .filter(|ch| !is_separator(ch.c))
+                    .collect();
+                if all_single || lexicon_word(&joined).is_some() {
+                    *core = joined;
+                    return;
+                }
             }
         }
         if self.config.masks {
@@ -427,6 +435,10 @@ fn emit_word(out: &mut Normalized, space: Option<(u32, u32)>, word: &[Ch]) {
 /// Drops combining marks after a Latin letter: accents on letters that
 /// only became Latin when look-alikes were folded ("і̧" → "i").
 fn drop_marks_after_latin(word: &mut Vec<Ch>) {
+    // No ASCII character is a combining mark.
+    if word.iter().all(|ch| ch.c.is_ascii()) {
+        return;
+    }
     let mut prev_latin = false;
     word.retain(|ch| {
         let keep = !(prev_latin && is_combining_mark(ch.c));
@@ -440,25 +452,27 @@ fn drop_marks_after_latin(word: &mut Vec<Ch>) {
 /// Zero-width characters, bidi controls, the soft hyphen and other
 /// format characters that render as nothing and only serve to hide words.
 fn is_invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{00AD}'
-            | '\u{034F}'
-            | '\u{061C}'
-            | '\u{115F}'
-            | '\u{1160}'
-            | '\u{17B4}'
-            | '\u{17B5}'
-            | '\u{180B}'..='\u{180F}'
-            | '\u{200B}'..='\u{200F}'
-            | '\u{202A}'..='\u{202E}'
-            | '\u{2060}'..='\u{206F}'
-            | '\u{3164}'
-            | '\u{FE00}'..='\u{FE0F}'
-            | '\u{FEFF}'
-            | '\u{FFA0}'
-            | '\u{E0000}'..='\u{E007F}'
-    )
+    // The first invisible character is U+00AD.
+    c >= '\u{00AD}'
+        && matches!(
+            c,
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{061C}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{17B4}'
+                | '\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+                | '\u{E0000}'..='\u{E007F}'
+        )
 }
 
 /// The ASCII base letter of an accented Latin letter ("é" → 'e'), or `None`.
