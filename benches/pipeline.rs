@@ -1,5 +1,8 @@
 //! Speed of each pipeline stage and of end-to-end scoring, on our own
-//! validation comments and on synthetic comments of fixed lengths.
+//! validation comments and on synthetic comments of fixed lengths; and of
+//! scoring hostile input (megabytes of one letter, of exclamation marks,
+//! of emoji, of one word, of random characters) with no size limit, to show that the cost
+//! stays linear in the length.
 //!
 //! Run with `cargo bench`; results are summarized in BENCHMARKS.md.
 
@@ -87,5 +90,62 @@ fn corpus(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, stages, corpus);
+/// Deterministic random text of `len` bytes or a little more, drawn from
+/// letters, digits, leetspeak and mask symbols, punctuation, spaces and
+/// newlines, accented and look-alike letters, invisible characters,
+/// combining marks, CJK and emoji: every rule of the normalizer fires
+/// somewhere.
+fn random_mixed(len: usize) -> String {
+    let pool: Vec<char> =
+        "abcdefghijklmnopqrstuvwxyz ABC012345.,!?*$@#-_'\"é😀👍🏽іοſ\u{200B}\u{301}\n\t東京"
+            .chars()
+            .collect();
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut s = String::with_capacity(len + 4);
+    while s.len() < len {
+        // xorshift64
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        s.push(pool[(state % pool.len() as u64) as usize]);
+    }
+    s
+}
+
+/// `unit` repeated to `len` bytes (rounded down to whole units).
+fn repeated(unit: &str, len: usize) -> String {
+    unit.repeat(len / unit.len())
+}
+
+fn hostile(c: &mut Criterion) {
+    let mut moderator = Moderator::embedded().expect("embedded model");
+    // No limit: the whole input is scored.
+    moderator.set_size_limit(None);
+    let mut group = c.benchmark_group("hostile");
+    group.sample_size(10);
+    for len in [100_000usize, 1_000_000, 10_000_000] {
+        let inputs = [
+            ("one_char", repeated("a", len)),
+            // The worst single character found: every one is a token.
+            ("exclamation", repeated("!", len)),
+            ("emoji", repeated("😀", len)),
+            ("word", repeated("idiot ", len)),
+            ("random", random_mixed(len)),
+        ];
+        for (name, text) in inputs {
+            group.throughput(Throughput::Bytes(text.len() as u64));
+            group.bench_with_input(BenchmarkId::new(name, len), &text, |b, t| {
+                b.iter(|| {
+                    let v = moderator.score(black_box(t));
+                    assert!(!v.truncated());
+                    assert!((0.0..=1.0).contains(&v.incivility()));
+                    v
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, stages, corpus, hostile);
 criterion_main!(benches);

@@ -945,6 +945,81 @@ fn data_error(path: &Path, line: u64, message: String) -> Error {
     }
 }
 
+/// What [`read_line_limited`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineRead {
+    /// A whole line is in the buffer, without its `\n`.
+    Line,
+    /// The line is longer than the limit: the buffer holds its first bytes
+    /// and the rest of it is still unread.
+    TooLong,
+    /// The input has ended.
+    End,
+}
+
+/// The longest line of a JSON Lines data file: 64 MiB.
+pub const MAX_LINE_BYTES: usize = 64 << 20;
+
+/// Reads one line of `reader` into `buf` (cleared first), without its
+/// `\n`, but never holds more than `max` bytes of it: a longer line is
+/// [`LineRead::TooLong`], found without reading the rest of it, so a file
+/// that is one enormous line cannot exhaust memory. The last line needs no
+/// `\n`.
+///
+/// # Errors
+///
+/// The errors of `reader`.
+///
+/// # Examples
+///
+/// ```
+/// use civility::data::{read_line_limited, LineRead};
+///
+/// let mut input = &b"{\"text\": \"ok\"}\n{\"text\": \"far too long\"}\n"[..];
+/// let mut buf = Vec::new();
+/// assert_eq!(read_line_limited(&mut input, &mut buf, 16)?, LineRead::Line);
+/// assert_eq!(buf, b"{\"text\": \"ok\"}");
+/// assert_eq!(read_line_limited(&mut input, &mut buf, 16)?, LineRead::TooLong);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn read_line_limited(
+    reader: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<LineRead> {
+    buf.clear();
+    loop {
+        let available = match reader.fill_buf() {
+            Ok(a) => a,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok(if buf.is_empty() {
+                LineRead::End
+            } else {
+                LineRead::Line
+            });
+        }
+        let (piece, done) = match available.iter().position(|&b| b == b'\n') {
+            Some(i) => (&available[..i], true),
+            None => (available, false),
+        };
+        if buf.len() + piece.len() > max {
+            let room = max - buf.len();
+            buf.extend_from_slice(&piece[..room]);
+            reader.consume(room);
+            return Ok(LineRead::TooLong);
+        }
+        buf.extend_from_slice(piece);
+        let used = piece.len() + usize::from(done);
+        reader.consume(used);
+        if done {
+            return Ok(LineRead::Line);
+        }
+    }
+}
+
 fn read_rows(
     source: &SourceConfig,
     skip_invalid: bool,
@@ -979,10 +1054,22 @@ fn read_rows(
     };
     match format {
         Format::Jsonl => {
-            let reader = std::io::BufReader::new(file);
-            for (i, line) in reader.split(b'\n').enumerate() {
-                let n = i as u64 + 1;
-                let bytes = line.map_err(|e| Error::io(path, e))?;
+            let mut reader = std::io::BufReader::new(file);
+            let mut bytes = Vec::new();
+            for n in 1.. {
+                match read_line_limited(&mut reader, &mut bytes, MAX_LINE_BYTES) {
+                    Err(e) => return Err(Error::io(path, e)),
+                    Ok(LineRead::End) => break,
+                    Ok(LineRead::Line) => {}
+                    // Not skippable: the rest of the line is unread.
+                    Ok(LineRead::TooLong) => {
+                        return Err(data_error(
+                            path,
+                            n,
+                            format!("line longer than {MAX_LINE_BYTES} bytes, the most a data file's line may hold"),
+                        ))
+                    }
+                }
                 let row = match std::str::from_utf8(&bytes) {
                     Err(e) => Err(data_error(
                         path,
@@ -1037,6 +1124,26 @@ fn read_rows(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn lines_are_read_within_the_limit() {
+        let text = b"abc\n\nabcd\nabcde\nxy";
+        // A buffer of 2 bytes makes every line span several reads.
+        let mut reader = std::io::BufReader::with_capacity(2, &text[..]);
+        let mut buf = Vec::new();
+        let mut read = |max| {
+            let r = read_line_limited(&mut reader, &mut buf, max).unwrap();
+            (r, String::from_utf8(buf.clone()).unwrap())
+        };
+        assert_eq!(read(4), (LineRead::Line, "abc".into()));
+        assert_eq!(read(4), (LineRead::Line, "".into()));
+        assert_eq!(read(4), (LineRead::Line, "abcd".into()));
+        assert_eq!(read(4), (LineRead::TooLong, "abcd".into()));
+        // The rest of the long line is still there.
+        assert_eq!(read(4), (LineRead::Line, "e".into()));
+        assert_eq!(read(4), (LineRead::Line, "xy".into()));
+        assert_eq!(read(4), (LineRead::End, "".into()));
+    }
 
     fn rule(toml_text: &str) -> LabelRule {
         toml::from_str(toml_text).unwrap()

@@ -348,25 +348,27 @@ impl Vectorizer {
     ) {
         pairs.clear();
         self.visit(normalized, original, tokens, |_, b, w| pairs.push((b, w)));
-        pairs.sort_unstable_by_key(|&(b, _)| b);
         out.indices.clear();
         out.values.clear();
         let tf = self.config.tf;
-        let mut i = 0;
-        while i < pairs.len() {
-            let b = pairs[i].0;
-            let (mut sum, mut max) = (0.0f32, 0.0f32);
-            while i < pairs.len() && pairs[i].0 == b {
-                sum += pairs[i].1;
-                max = max.max(pairs[i].1);
-                i += 1;
+        if tf == TermFrequency::Binary && pairs.len() >= self.n_features() / 4 {
+            // A very long comment: merging in a table of every bucket is
+            // linear where sorting is not, and gives the same vector (a
+            // maximum does not depend on order; every weight is positive).
+            let mut table = vec![0.0f32; self.n_features()];
+            for &(b, w) in pairs.iter() {
+                let slot = &mut table[b as usize];
+                *slot = slot.max(w);
             }
-            out.indices.push(b);
-            out.values.push(match tf {
-                TermFrequency::Raw => sum,
-                TermFrequency::Binary => max,
-                TermFrequency::Log => sum.ln_1p(),
-            });
+            for (b, &v) in table.iter().enumerate() {
+                if v > 0.0 {
+                    out.indices.push(b as u32);
+                    out.values.push(v);
+                }
+            }
+        } else {
+            pairs.sort_unstable_by_key(|&(b, _)| b);
+            merge_sorted(pairs, tf, out);
         }
         if self.config.norm == Norm::L2 {
             let len = out.values.iter().map(|v| v * v).sum::<f32>().sqrt();
@@ -386,6 +388,26 @@ impl Vectorizer {
         let mut out = SparseVec::default();
         self.transform_into(normalized, original, tokens, &mut Vec::new(), &mut out);
         out
+    }
+}
+
+/// Merges `(bucket, weight)` pairs sorted by bucket into `out`.
+fn merge_sorted(pairs: &[(u32, f32)], tf: TermFrequency, out: &mut SparseVec) {
+    let mut i = 0;
+    while i < pairs.len() {
+        let b = pairs[i].0;
+        let (mut sum, mut max) = (0.0f32, 0.0f32);
+        while i < pairs.len() && pairs[i].0 == b {
+            sum += pairs[i].1;
+            max = max.max(pairs[i].1);
+            i += 1;
+        }
+        out.indices.push(b);
+        out.values.push(match tf {
+            TermFrequency::Raw => sum,
+            TermFrequency::Binary => max,
+            TermFrequency::Log => sum.ln_1p(),
+        });
     }
 }
 
@@ -536,6 +558,27 @@ mod tests {
             "no no no",
         );
         assert!((log.values[0] - 4.0f32.ln()).abs() < 1e-6);
+    }
+
+    #[test]
+    fn long_comments_merge_as_short_ones_do() {
+        // 2^8 buckets: this comment has far more feature occurrences than
+        // a quarter of that, so it takes the table merge.
+        let config = FeatureConfig {
+            buckets_log2: 8,
+            ..FeatureConfig::default()
+        };
+        let text = "You are an 1d10t, stop it!! Thanks for the careful article. ".repeat(20);
+        let n = Normalizer::default().normalize(&text);
+        let tokens = Tokenizer.tokenize(&n);
+        let vectorizer = Vectorizer::new(config).unwrap();
+        let mut pairs = Vec::new();
+        vectorizer.visit(&n, &text, &tokens, |_, b, w| pairs.push((b, w)));
+        assert!(pairs.len() >= vectorizer.n_features() / 4);
+        pairs.sort_unstable_by_key(|&(b, _)| b);
+        let mut sorted = SparseVec::default();
+        merge_sorted(&pairs, TermFrequency::Binary, &mut sorted);
+        assert_eq!(vectorizer.transform(&n, &text, &tokens), sorted);
     }
 
     #[test]

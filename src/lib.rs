@@ -45,6 +45,26 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # Long comments
+//!
+//! A [`Moderator`] scores at most the first 64 KiB of a comment, so no input
+//! costs more than that; the verdict of a longer one says it was
+//! [truncated](Verdict::truncated). A [`SizeLimit`] sets the length and,
+//! with [`Oversize`], whether such a comment is decided on its beginning,
+//! held for review or rejected. Without a limit, scoring time grows
+//! linearly with the length of the comment.
+//!
+//! ```
+//! use civility::{Decision, Moderator, Oversize, SizeLimit};
+//!
+//! let mut moderator = Moderator::embedded()?;
+//! moderator.set_size_limit(Some(SizeLimit::new(2000, Oversize::Reject)));
+//! let verdict = moderator.score(&"spam ".repeat(1000));
+//! assert!(verdict.truncated());
+//! assert_eq!(verdict.decision(), Decision::Reject);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! Training your own model: see [`train`] and the README.
 
 #![deny(missing_docs)]
@@ -79,7 +99,7 @@ pub use model::{
 };
 pub use normalize::{Normalized, Normalizer, NormalizerConfig};
 pub use pipeline::{Analysis, Pipeline, PipelineConfig, Scratch};
-pub use policy::{Decision, Policy, Rule};
+pub use policy::{Decision, Oversize, Policy, Rule, SizeLimit};
 pub use tokenize::{Token, TokenKind, Tokenizer};
 
 // The README's Rust examples run as doc tests.

@@ -18,7 +18,7 @@
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 use unicode_normalization::char::{decompose_canonical, is_combining_mark};
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 /// Which normalization steps run. Stored in every model file, so scoring
 /// always uses the steps the model was trained with.
@@ -199,7 +199,10 @@ impl Normalizer {
             if d.is_whitespace() || is_invisible(d) {
                 return;
             }
+            // No ASCII character is a combining mark: the table lookup is
+            // skipped for most characters.
             if self.config.strip_diacritics
+                && !d.is_ascii()
                 && is_combining_mark(d)
                 && word.last().is_some_and(|p| p.c.is_ascii_alphabetic())
             {
@@ -219,7 +222,10 @@ impl Normalizer {
                 push(d, word);
             }
         };
-        if self.config.nfkc && !c.is_ascii() {
+        // Most characters are their own NFKC form, which the quick check
+        // tells without building a normalizing iterator.
+        let is_nfkc = || is_nfkc_quick(std::iter::once(c)) == IsNormalized::Yes;
+        if self.config.nfkc && !c.is_ascii() && !is_nfkc() {
             for d in std::iter::once(c).nfkc() {
                 lower(d, word);
             }
@@ -375,18 +381,19 @@ impl Normalizer {
         }
         if self.config.separators {
             // "i.d.i.o.t": every piece a single letter.
-            let (mut pieces, mut singles) = (0, 0);
-            for piece in core.split(|ch| is_separator(ch.c)) {
-                pieces += 1;
-                singles += usize::from(piece.len() == 1);
-            }
-            let all_single = pieces >= 3 && singles == pieces;
-            let joined = spare;
-            joined.clear();
-            joined.extend(core.iter().copied().filter(|ch| !is_separator(ch.c)));
-            if all_single || (pieces > 1 && lexicon_word(joined).is_some()) {
-                std::mem::swap(core, joined);
-                return;
+            let separators = core.iter().filter(|ch| is_separator(ch.c)).count();
+            let pieces = separators + 1;
+            let all_single =
+                pieces >= 3 && core.split(|ch| is_separator(ch.c)).all(|p| p.len() == 1);
+            // Joined, a word longer than any in the lexicon cannot be one.
+            if all_single || (pieces > 1 && core.len() - separators <= LEXICON_MAX_LEN) {
+                let joined = spare;
+                joined.clear();
+                joined.extend(core.iter().copied().filter(|ch| !is_separator(ch.c)));
+                if all_single || lexicon_word(joined).is_some() {
+                    std::mem::swap(core, joined);
+                    return;
+                }
             }
         }
         if self.config.masks {
@@ -470,6 +477,10 @@ fn emit_word(out: &mut Normalized, space: Option<(u32, u32)>, head: &[Ch], tail:
 /// Drops combining marks after a Latin letter: accents on letters that
 /// only became Latin when look-alikes were folded ("і̧" → "i").
 fn drop_marks_after_latin(word: &mut Vec<Ch>) {
+    // No ASCII character is a combining mark.
+    if word.iter().all(|ch| ch.c.is_ascii()) {
+        return;
+    }
     let mut prev_latin = false;
     word.retain(|ch| {
         let keep = !(prev_latin && is_combining_mark(ch.c));
@@ -483,25 +494,27 @@ fn drop_marks_after_latin(word: &mut Vec<Ch>) {
 /// Zero-width characters, bidi controls, the soft hyphen and other
 /// format characters that render as nothing and only serve to hide words.
 fn is_invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{00AD}'
-            | '\u{034F}'
-            | '\u{061C}'
-            | '\u{115F}'
-            | '\u{1160}'
-            | '\u{17B4}'
-            | '\u{17B5}'
-            | '\u{180B}'..='\u{180F}'
-            | '\u{200B}'..='\u{200F}'
-            | '\u{202A}'..='\u{202E}'
-            | '\u{2060}'..='\u{206F}'
-            | '\u{3164}'
-            | '\u{FE00}'..='\u{FE0F}'
-            | '\u{FEFF}'
-            | '\u{FFA0}'
-            | '\u{E0000}'..='\u{E007F}'
-    )
+    // The first invisible character is U+00AD.
+    c >= '\u{00AD}'
+        && matches!(
+            c,
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{061C}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{17B4}'
+                | '\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+                | '\u{E0000}'..='\u{E007F}'
+        )
 }
 
 /// The ASCII base letter of an accented Latin letter ("é" → 'e'), or `None`.
@@ -695,6 +708,10 @@ fn squeeze(
     runs: &mut Vec<(usize, usize)>,
     out: &mut Vec<Ch>,
 ) {
+    // Most words repeat no letter: nothing to collapse, and no list of runs.
+    if core.windows(2).all(|w| w[0].c != w[1].c) {
+        return;
+    }
     runs.clear();
     out.clear();
     for (i, ch) in core.iter().enumerate() {
@@ -818,7 +835,13 @@ const LEXICON: &[&str] = &[
     "wtf",
 ];
 
+/// The length of the longest word in [`LEXICON`], all of which are ASCII.
+const LEXICON_MAX_LEN: usize = 12;
+
 fn lexicon_word(chars: &[Ch]) -> Option<&'static str> {
+    if chars.len() > LEXICON_MAX_LEN {
+        return None;
+    }
     LEXICON
         .iter()
         .copied()
@@ -837,7 +860,7 @@ const MASK_FIRST: &[&str] = &[
 fn unmask(core: &[Ch]) -> Option<&'static str> {
     let masked = core.iter().filter(|ch| is_mask(ch.c)).count();
     let letters = core.iter().filter(|ch| ch.c.is_alphabetic()).count();
-    if masked == 0 || letters == 0 || core.len() < 3 {
+    if masked == 0 || letters == 0 || core.len() < 3 || core.len() > LEXICON_MAX_LEN {
         return None;
     }
     let fits = |w: &&str| {
@@ -852,6 +875,10 @@ fn unmask(core: &[Ch]) -> Option<&'static str> {
 /// A lexicon word with the same sequence of letters as `core` but other run
 /// lengths: "idiiot" → "idiot", "fuuuuck" → "fuck", "asssshole" → "asshole".
 fn lexicon_by_runs(core: &[Ch], runs: &[(usize, usize)]) -> Option<&'static str> {
+    // A word has no more runs than letters.
+    if runs.len() > LEXICON_MAX_LEN {
+        return None;
+    }
     LEXICON.iter().copied().find(|w| {
         let mut word_runs = 0;
         let mut prev = None;
@@ -943,6 +970,13 @@ mod tests {
         ("a-b-c test", "abc test"),
         ("u.s. policy", "u.s. policy"),
     ];
+
+    #[test]
+    fn lexicon_max_len_is_the_longest_word() {
+        let longest = LEXICON.iter().chain(MASK_FIRST).map(|w| w.len()).max();
+        assert_eq!(longest, Some(LEXICON_MAX_LEN));
+        assert!(LEXICON.iter().chain(MASK_FIRST).all(|w| w.is_ascii()));
+    }
 
     #[test]
     fn folding_table() {

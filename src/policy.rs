@@ -175,6 +175,131 @@ impl Policy {
     }
 }
 
+/// The longest comment that is scored in full, and what happens to a longer
+/// one. Whatever the policy, only the first `max_bytes` bytes of an
+/// oversized comment are scored (cut back to a character boundary, and to
+/// the last whitespace if one is near), so the cost of scoring is bounded;
+/// the verdict says it was truncated ([`Verdict::truncated`]).
+///
+/// | field | default | purpose |
+/// |---|---|---|
+/// | `max_bytes` | 65,536 (64 KiB) | longest comment scored in full, in bytes of UTF-8 |
+/// | `on_oversize` | [`Oversize::Truncate`] | what a longer comment's decision becomes |
+///
+/// News comment forms cap comments at a few thousand characters, so the
+/// default leaves every real comment alone and stops a pasted book or a
+/// hostile megabyte from costing more than 64 KiB of scoring. A limit of 0
+/// makes every non-empty comment oversized.
+///
+/// [`Verdict::truncated`]: crate::Verdict::truncated
+///
+/// # Examples
+///
+/// ```
+/// use civility::{Decision, Moderator, Oversize, SizeLimit};
+///
+/// let mut moderator = Moderator::embedded()?;
+/// assert_eq!(moderator.size_limit(), Some(SizeLimit::default()));
+/// moderator.set_size_limit(Some(SizeLimit::new(100, Oversize::Review)));
+/// let verdict = moderator.score(&"Thanks for the article. ".repeat(10));
+/// assert!(verdict.truncated());
+/// assert_eq!(verdict.decision(), Decision::Review);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SizeLimit {
+    /// The longest comment scored in full, in bytes.
+    pub max_bytes: usize,
+    /// What a longer comment's decision becomes.
+    pub on_oversize: Oversize,
+}
+
+/// What happens to a comment longer than its [`SizeLimit`]. Its first
+/// `max_bytes` bytes are scored in every case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Oversize {
+    /// Decide on the scored part alone.
+    Truncate,
+    /// As `Truncate`, but hold at least for review: nobody has read the rest.
+    Review,
+    /// Reject, whatever the scored part says.
+    Reject,
+}
+
+impl Oversize {
+    /// The decision for an oversized comment whose scored part got
+    /// `decision`.
+    pub fn apply(self, decision: Decision) -> Decision {
+        match self {
+            Oversize::Truncate => decision,
+            Oversize::Review => decision.max(Decision::Review),
+            Oversize::Reject => Decision::Reject,
+        }
+    }
+}
+
+/// How far back from the limit a cut looks for whitespace, in bytes: a
+/// word cut in half would score as a different word.
+const WHITESPACE_LOOKBACK: usize = 64;
+
+impl SizeLimit {
+    /// The default limit: 64 KiB.
+    pub const DEFAULT_MAX_BYTES: usize = 64 * 1024;
+
+    /// A limit of `max_bytes` with the given policy.
+    pub fn new(max_bytes: usize, on_oversize: Oversize) -> Self {
+        SizeLimit {
+            max_bytes,
+            on_oversize,
+        }
+    }
+
+    /// The part of `text` that is scored: all of it if it fits (`None`),
+    /// else its first `max_bytes` bytes at most, ending on a character
+    /// boundary and, unless the cut already falls next to whitespace, just
+    /// before the last whitespace in the final 64 bytes if there is one. Takes constant time, whatever the length of `text`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use civility::{Oversize, SizeLimit};
+    ///
+    /// let limit = SizeLimit::new(12, Oversize::Truncate);
+    /// assert_eq!(limit.cut("short"), None);
+    /// assert_eq!(limit.cut("one two three four"), Some("one two"));
+    /// assert_eq!(limit.cut("ééééééééé"), Some("éééééé"));
+    /// ```
+    pub fn cut<'a>(&self, text: &'a str) -> Option<&'a str> {
+        if text.len() <= self.max_bytes {
+            return None;
+        }
+        let mut end = self.max_bytes;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let (head, rest) = text.split_at(end);
+        if head.ends_with(char::is_whitespace) || rest.starts_with(char::is_whitespace) {
+            return Some(head);
+        }
+        let mut from = end.saturating_sub(WHITESPACE_LOOKBACK);
+        while !text.is_char_boundary(from) {
+            from += 1;
+        }
+        let tail = &text[from..end];
+        let end = match tail.rfind(char::is_whitespace) {
+            Some(i) if from + i > 0 => from + i,
+            _ => end,
+        };
+        Some(&text[..end])
+    }
+}
+
+impl Default for SizeLimit {
+    fn default() -> Self {
+        SizeLimit::new(SizeLimit::DEFAULT_MAX_BYTES, Oversize::Truncate)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,5 +343,63 @@ mod tests {
         p.set_thresholds(Some(0.2), Some(0.3)).unwrap();
         assert_eq!(p.main_rule().reject, Some(0.3));
         assert!(p.set_thresholds(None, Some(1.5)).is_err());
+    }
+
+    #[test]
+    fn oversize_raises_the_decision() {
+        use Decision::*;
+        let cases = [
+            (Oversize::Truncate, [Allow, Review, Reject]),
+            (Oversize::Review, [Review, Review, Reject]),
+            (Oversize::Reject, [Reject, Reject, Reject]),
+        ];
+        for (policy, expected) in cases {
+            for (d, e) in [Allow, Review, Reject].into_iter().zip(expected) {
+                assert_eq!(policy.apply(d), e, "{policy:?} {d:?}");
+            }
+        }
+    }
+
+    /// (max_bytes, text, the part scored or `None` if it fits)
+    const CUTS: &[(usize, &str, Option<&str>)] = &[
+        (5, "", None),
+        (5, "hello", None),
+        (0, "a", Some("")),
+        (0, "", None),
+        (4, "hello", Some("hell")),
+        (8, "hi there you", Some("hi there")),
+        (7, "hi there you", Some("hi")),
+        (9, "hi there you", Some("hi there ")),
+        (3, "a bc", Some("a")),
+        (3, " abc", Some(" ab")),
+        (4, "éé", None),
+        (2, "éé", Some("é")),
+        (3, "éé", Some("é")),
+        (1, "é", Some("")),
+        (4, "a😀", Some("a")),
+        (5, "a😀b", Some("a😀")),
+        (7, "ab\u{3000}cdef", Some("ab")),
+    ];
+
+    #[test]
+    fn cut_table() {
+        for &(max, text, expected) in CUTS {
+            let cut = SizeLimit::new(max, Oversize::Truncate).cut(text);
+            assert_eq!(cut, expected, "{max} {text:?}");
+            if let Some(c) = cut {
+                assert!(c.len() <= max && text.starts_with(c));
+            }
+        }
+    }
+
+    #[test]
+    fn cut_looks_back_for_whitespace_only_so_far() {
+        let word = "x".repeat(200);
+        let text = format!("a {word}");
+        let cut = SizeLimit::new(150, Oversize::Truncate).cut(&text).unwrap();
+        assert_eq!(cut.len(), 150);
+        let text = format!("{} {word}", "y".repeat(100));
+        let cut = SizeLimit::new(150, Oversize::Truncate).cut(&text).unwrap();
+        assert_eq!(cut.len(), 100);
     }
 }

@@ -1,7 +1,8 @@
 //! Stage 2 of the pipeline: split normalized text into tokens.
 //!
 //! Word boundaries come from Unicode's word segmentation (UAX #29, via
-//! `unicode-segmentation`). URLs, @mentions, numbers and emoji are token
+//! `unicode-segmentation`; runs of printable ASCII, most of most comments,
+//! are split by the same rules without its table searches). URLs, @mentions, numbers and emoji are token
 //! kinds of their own, because they carry signal ("@someone you idiot") and
 //! should not be shredded into meaningless pieces. Every token knows both its
 //! range in the normalized text and the byte range of the original comment it
@@ -103,27 +104,31 @@ impl Tokenizer {
     }
 
     fn tokenize_words(&self, chunk: &str, offset: usize, out: &mut Vec<Token>) {
+        if is_ascii_punctuation(chunk) {
+            tokenize_ascii_punctuation(chunk, offset, out);
+        } else if chunk.bytes().all(|b| b.is_ascii_graphic()) {
+            self.tokenize_segments(ascii_word_bounds(chunk), offset, out);
+        } else {
+            self.tokenize_segments(chunk.split_word_bound_indices(), offset, out);
+        }
+    }
+
+    /// Tokenizes a chunk from its word-bound segments, `(start, segment)`.
+    fn tokenize_segments<'a>(
+        &self,
+        segments: impl Iterator<Item = (usize, &'a str)>,
+        offset: usize,
+        out: &mut Vec<Token>,
+    ) {
         let mut pending_at: Option<usize> = None;
-        for (i, segment) in chunk.split_word_bound_indices() {
+        for (i, segment) in segments {
             let start = offset + i;
             let end = start + segment.len();
-            let first = segment.chars().next().unwrap_or(' ');
-            let kind = if segment == "@" {
+            if segment == "@" {
                 pending_at = Some(start);
                 continue;
-            } else if first.is_numeric() {
-                if segment.chars().any(char::is_alphabetic) {
-                    TokenKind::Word
-                } else {
-                    TokenKind::Number
-                }
-            } else if segment.chars().any(char::is_alphanumeric) {
-                TokenKind::Word
-            } else if is_emoji(first) {
-                TokenKind::Emoji
-            } else if segment == "!" || segment == "?" {
-                TokenKind::Punct
-            } else {
+            }
+            let Some(kind) = segment_kind(segment) else {
                 pending_at = None;
                 continue;
             };
@@ -141,6 +146,139 @@ impl Tokenizer {
             }
         }
     }
+}
+
+/// True if `chunk` is ASCII punctuation only, with no `_` (which joins
+/// with itself in a word): every byte is then a word-bound segment of its
+/// own (UAX #29 rule WB999), so no segmentation is needed.
+fn is_ascii_punctuation(chunk: &str) -> bool {
+    chunk.bytes().all(|b| b.is_ascii_punctuation() && b != b'_')
+}
+
+/// What [`Tokenizer::tokenize_segments`] makes of a chunk of ASCII
+/// punctuation, one byte at a time: `!` and `?` are tokens, `@` starts a
+/// mention that never comes. Linear in the chunk at a few instructions a
+/// byte, where segmentation costs a table search a byte: a comment of ten
+/// million exclamation marks takes milliseconds here.
+fn tokenize_ascii_punctuation(chunk: &str, offset: usize, out: &mut Vec<Token>) {
+    for (i, b) in chunk.bytes().enumerate() {
+        if b == b'!' || b == b'?' {
+            let start = offset + i;
+            out.push(Token {
+                kind: TokenKind::Punct,
+                norm: start..start + 1,
+                span: 0..0,
+            });
+        }
+    }
+}
+
+/// The kind of token a word-bound segment is, or `None` if it is no token.
+fn segment_kind(segment: &str) -> Option<TokenKind> {
+    if let &[b] = segment.as_bytes() {
+        // One ASCII character: the answers below, without decoding.
+        return match b {
+            b'0'..=b'9' => Some(TokenKind::Number),
+            b'a'..=b'z' | b'A'..=b'Z' => Some(TokenKind::Word),
+            b'!' | b'?' => Some(TokenKind::Punct),
+            _ => None,
+        };
+    }
+    let first = segment.chars().next()?;
+    if first.is_numeric() {
+        if segment.chars().any(char::is_alphabetic) {
+            Some(TokenKind::Word)
+        } else {
+            Some(TokenKind::Number)
+        }
+    } else if segment.chars().any(char::is_alphanumeric) {
+        Some(TokenKind::Word)
+    } else if is_emoji(first) {
+        Some(TokenKind::Emoji)
+    } else if segment == "!" || segment == "?" {
+        Some(TokenKind::Punct)
+    } else {
+        None
+    }
+}
+
+/// The word-break property (UAX #29) of a printable ASCII character, as
+/// far as the rules between two ASCII characters use it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WordBreak {
+    Letter,
+    Numeric,
+    MidLetter,
+    MidNum,
+    /// `MidNumLet` or `Single_Quote`: both rules treat them alike.
+    MidNumLetQ,
+    ExtendNumLet,
+    Other,
+}
+
+fn word_break(b: u8) -> WordBreak {
+    match b {
+        b'a'..=b'z' | b'A'..=b'Z' => WordBreak::Letter,
+        b'0'..=b'9' => WordBreak::Numeric,
+        b':' => WordBreak::MidLetter,
+        b',' | b';' => WordBreak::MidNum,
+        b'.' | b'\'' => WordBreak::MidNumLetQ,
+        b'_' => WordBreak::ExtendNumLet,
+        _ => WordBreak::Other,
+    }
+}
+
+/// Whether UAX #29 puts a word boundary before byte `k` (`0 < k <
+/// bytes.len()`) of printable ASCII: rules WB5 to WB13b, the only ones
+/// that can hold between two such characters (no spaces, controls,
+/// extenders, Hebrew, Katakana or emoji), else WB999.
+fn breaks_before(bytes: &[u8], k: usize) -> bool {
+    use WordBreak::*;
+    let at = |i: usize| bytes.get(i).map_or(Other, |&b| word_break(b));
+    let (before, prev, cur, next) = (
+        k.checked_sub(2).map_or(Other, at),
+        at(k - 1),
+        at(k),
+        at(k + 1),
+    );
+    let keep = match (prev, cur) {
+        // WB5, WB8, WB9, WB10
+        (Letter | Numeric, Letter | Numeric) => true,
+        // WB6
+        (Letter, MidLetter | MidNumLetQ) => next == Letter,
+        // WB7
+        (MidLetter | MidNumLetQ, Letter) => before == Letter,
+        // WB12
+        (Numeric, MidNum | MidNumLetQ) => next == Numeric,
+        // WB11
+        (MidNum | MidNumLetQ, Numeric) => before == Numeric,
+        // WB13a, WB13b
+        (Letter | Numeric | ExtendNumLet, ExtendNumLet) => true,
+        (ExtendNumLet, Letter | Numeric) => true,
+        _ => false,
+    };
+    !keep
+}
+
+/// The word-bound segments of printable ASCII text, as
+/// `split_word_bound_indices` gives them, without its per-character
+/// search of the Unicode tables: most comments are mostly ASCII.
+fn ascii_word_bounds(chunk: &str) -> impl Iterator<Item = (usize, &str)> {
+    let bytes = chunk.as_bytes();
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        if start >= bytes.len() {
+            return None;
+        }
+        let mut end = start + 1;
+        while end < bytes.len() && !breaks_before(bytes, end) {
+            end += 1;
+        }
+        // Every byte is ASCII, so every index is a character boundary.
+        let segment = (start, &chunk[start..end]);
+        start = end;
+        Some(segment)
+    })
 }
 
 /// The length of a URL at the start of a chunk, without trailing
@@ -262,6 +400,116 @@ mod tests {
                 (Word, "big", "big")
             ]
         );
+    }
+
+    fn unicode_bounds(text: &str) -> Vec<(usize, &str)> {
+        text.split_word_bound_indices().collect()
+    }
+
+    #[test]
+    fn ascii_segments_match_unicode_segmentation() {
+        // Every string of up to five characters from one character of each
+        // word-break class (and a few of class Other).
+        let alphabet = b"a1:.,;'_\"!@-";
+        let mut text = Vec::new();
+        let mut count = 0;
+        for len in 1..=5u32 {
+            for mut n in 0..alphabet.len().pow(len) {
+                text.clear();
+                for _ in 0..len {
+                    text.push(alphabet[n % alphabet.len()]);
+                    n /= alphabet.len();
+                }
+                let text = std::str::from_utf8(&text).unwrap();
+                let ascii: Vec<_> = ascii_word_bounds(text).collect();
+                assert_eq!(ascii, unicode_bounds(text), "{text:?}");
+                count += 1;
+            }
+        }
+        assert!(count > 250_000);
+        // Longer pseudo-random strings of all printable ASCII.
+        let mut x = 0x9e37_79b9u32;
+        for _ in 0..2000 {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            let len = 1 + (x >> 16) as usize % 40;
+            let text: String = (0..len)
+                .map(|_| {
+                    x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                    // Letters, digits and the classes that join them, often.
+                    let common = b"aZ09:.,;'_";
+                    let b = if (x >> 30) & 1 == 0 {
+                        common[(x >> 16) as usize % common.len()]
+                    } else {
+                        b'!' + ((x >> 16) % 94) as u8
+                    };
+                    b as char
+                })
+                .collect();
+            let ascii: Vec<_> = ascii_word_bounds(&text).collect();
+            assert_eq!(ascii, unicode_bounds(&text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn ascii_punctuation_shortcut_matches_segmentation() {
+        let punctuation: Vec<u8> = (0..128u8)
+            .filter(|b| b.is_ascii_punctuation() && *b != b'_')
+            .collect();
+        // Every pair and triple, and a long pseudo-random run.
+        let mut chunks = Vec::new();
+        for &a in &punctuation {
+            for &b in &punctuation {
+                chunks.push(vec![a, b]);
+                for &c in &punctuation[..8] {
+                    chunks.push(vec![a, b, c]);
+                }
+            }
+        }
+        let mut x = 7u32;
+        chunks.push(
+            (0..5000)
+                .map(|_| {
+                    x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                    punctuation[(x >> 16) as usize % punctuation.len()]
+                })
+                .collect(),
+        );
+        for chunk in chunks {
+            let chunk = String::from_utf8(chunk).unwrap();
+            assert!(is_ascii_punctuation(&chunk));
+            let (mut fast, mut slow) = (Vec::new(), Vec::new());
+            tokenize_ascii_punctuation(&chunk, 3, &mut fast);
+            Tokenizer.tokenize_segments(chunk.split_word_bound_indices(), 3, &mut slow);
+            assert_eq!(fast, slow, "{chunk:?}");
+        }
+        assert!(!is_ascii_punctuation("a!"));
+        assert!(!is_ascii_punctuation("__"));
+        assert!(!is_ascii_punctuation("!\u{2019}"));
+    }
+
+    #[test]
+    fn one_byte_segments_are_classified_as_longer_ones() {
+        // The general rules, applied to one character.
+        let general = |c: char| {
+            if c.is_numeric() {
+                Some(TokenKind::Number)
+            } else if c.is_alphanumeric() {
+                Some(TokenKind::Word)
+            } else if is_emoji(c) {
+                Some(TokenKind::Emoji)
+            } else if c == '!' || c == '?' {
+                Some(TokenKind::Punct)
+            } else {
+                None
+            }
+        };
+        for c in (0..128u8).map(char::from) {
+            assert_eq!(
+                segment_kind(c.encode_utf8(&mut [0; 4])),
+                general(c),
+                "{c:?}"
+            );
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::util::{
     tiny_bytes, training_count, validation_count, validation_rows, validation_rows_labelled,
     TestEnv,
 };
-use civility::Moderator;
+use civility::{Moderator, Oversize, SizeLimit};
 use serde_json::{json, Value};
 
 const INSULT: &str = "You are a stupid idiot and a moron.";
@@ -1217,4 +1217,100 @@ fn eval_perturb_reports_every_family() {
     );
     human.assert_success();
     assert!(human.stdout.contains("leetspeak"), "{}", human.stdout);
+}
+
+/// A civil comment of about `len` bytes.
+fn long_praise(len: usize) -> String {
+    format!("{PRAISE} ").repeat(len / (PRAISE.len() + 1) + 1)
+}
+
+#[test]
+fn score_cuts_a_comment_over_max_bytes_and_says_so() {
+    let text = long_praise(20_000);
+    let model = small();
+    let json_of = |extra: &[&str]| {
+        let mut args = vec!["score", "--json", "--model", &model];
+        args.extend_from_slice(extra);
+        let out = civility(&args, text.as_bytes());
+        out.assert_success();
+        out.json()
+    };
+    // The default limit, 64 KiB, leaves it whole.
+    let whole = json_of(&[]);
+    assert_eq!(whole.get("truncated"), None);
+    assert_eq!(json_of(&["--max-bytes", "0"]), whole);
+    // Reading only the beginning of stdin gives the library's verdict on
+    // the whole text.
+    for (policy, oversize, decision) in [
+        ("truncate", Oversize::Truncate, "allow"),
+        ("review", Oversize::Review, "review"),
+        ("reject", Oversize::Reject, "reject"),
+    ] {
+        let v = json_of(&["--max-bytes", "1000", "--oversize", policy]);
+        assert_eq!(v["truncated"], true);
+        assert_eq!(v["decision"], decision, "{policy}");
+        let mut moderator = small_moderator().clone();
+        moderator.set_size_limit(Some(SizeLimit::new(1000, oversize)));
+        let expected = serde_json::to_value(moderator.score(&text)).unwrap();
+        assert_eq!(v, expected, "{policy}");
+    }
+    let out = civility(
+        &["score", "--model", &model, "--max-bytes", "1000"],
+        text.as_bytes(),
+    );
+    out.assert_success();
+    assert!(out
+        .stdout
+        .contains("truncated:  longer than --max-bytes 1000"));
+    let out = civility(&["score", "--model", &model], text.as_bytes());
+    assert!(!out.stdout.contains("truncated"));
+    civility(&["score", "--oversize", "drop"], b"hi").assert_code(2);
+    civility(&["score", "--max-bytes", "-1"], b"hi").assert_code(2);
+}
+
+#[test]
+fn score_reads_only_the_beginning_of_a_huge_comment() {
+    // Ends inside a character at the read limit: still valid UTF-8.
+    let text = format!("{}{}", "a".repeat(1001), "é".repeat(4 << 20));
+    let out = civility(
+        &[
+            "score",
+            "--json",
+            "--model",
+            &small(),
+            "--max-bytes",
+            "1002",
+        ],
+        text.as_bytes(),
+    );
+    out.assert_success();
+    assert_eq!(out.json()["truncated"], true);
+}
+
+#[test]
+fn score_jsonl_stops_at_an_overlong_line_after_writing_the_ones_before() {
+    let model = small();
+    let long_but_fine = long_praise(3000);
+    let too_long = "x".repeat((1 << 20) + 1);
+    let input = [
+        json!({"id": 1, "text": INSULT}).to_string(),
+        json!({"id": 2, "text": long_but_fine}).to_string(),
+        json!({"id": 3, "text": too_long}).to_string(),
+        json!({"id": 4, "text": PRAISE}).to_string(),
+    ]
+    .join("\n");
+    let args = ["score", "--jsonl", "--model", &model, "--max-bytes", "1000"];
+    let out = civility(&args, input.as_bytes());
+    out.assert_code(2)
+        .stderr_has("line 3: longer than 1048576 bytes");
+    let lines = out.jsonl();
+    let ids: Vec<&Value> = lines.iter().map(|v| &v["id"]).collect();
+    assert_eq!(ids, [&json!(1), &json!(2)]);
+    assert_eq!(lines[0].get("truncated"), None);
+    assert_eq!(lines[1]["truncated"], true);
+    // Without the line that is too long, every line is scored.
+    let input = input.replace(&too_long, "short");
+    let out = civility(&args, input.as_bytes());
+    out.assert_success();
+    assert_eq!(out.jsonl().len(), 4);
 }

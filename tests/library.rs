@@ -1,10 +1,12 @@
 //! The public library API, used from outside the crate the way a comment
 //! backend would: sharing, threads, batches, explanations and odd input.
 
-use crate::util::{allocations, assert_valid_verdict, small_moderator, validation_rows};
+use crate::util::{
+    allocations, assert_valid_verdict, largest_allocation, small_moderator, validation_rows,
+};
 use civility::{
-    Decision, Error, Explanation, Model, Moderator, Normalizer, Pipeline, PipelineConfig, Policy,
-    Rule, Scratch, Vectorizer, Verdict,
+    Decision, Error, Explanation, Model, Moderator, Normalizer, Oversize, Pipeline, PipelineConfig,
+    Policy, Rule, Scratch, SizeLimit, Vectorizer, Verdict,
 };
 use std::sync::Arc;
 
@@ -322,10 +324,15 @@ fn thresholds_are_chosen_for_their_targets() {
 fn scoring_allocates_per_comment_not_per_word() {
     let moderator = Moderator::embedded().unwrap();
     let texts: Vec<String> = validation_rows().into_iter().map(|(_, t)| t).collect();
-    let long = texts.join(" Stuuupid 1d10t, S c r e w you. ");
+    // About 12 KB: long, but below the size where features are merged in
+    // a table of every bucket (one more allocation, for hostile input).
+    let long = texts[..100].join(" Stuuupid 1d10t, S c r e w you. ");
     let mut scratch = Scratch::default();
-    // Once the buffers have grown to the longest comment...
+    // Once the buffers have grown to the longest comment and word...
     moderator.score_with(&long, &mut scratch);
+    for text in &texts {
+        moderator.score_with(text, &mut scratch);
+    }
     // ...a verdict costs the same few allocations whatever the comment's
     // length: its probabilities and raw scores.
     let (_, for_long) = allocations(|| moderator.score_with(&long, &mut scratch));
@@ -339,4 +346,82 @@ fn scoring_allocates_per_comment_not_per_word() {
         assert_eq!(n, for_long, "{text}");
         drop(verdict);
     }
+}
+
+/// A civil comment of about `len` bytes.
+fn long_civil_comment(len: usize) -> String {
+    let sentence = "Thank you for the careful reporting on the council budget. ";
+    sentence.repeat(len / sentence.len() + 1)
+}
+
+#[test]
+fn a_comment_over_the_size_limit_is_scored_on_its_beginning() {
+    let mut moderator = small_moderator().clone();
+    assert_eq!(moderator.size_limit(), Some(SizeLimit::default()));
+    assert_eq!(SizeLimit::default().max_bytes, 64 * 1024);
+    let limit = SizeLimit::new(1000, Oversize::Truncate);
+    moderator.set_size_limit(Some(limit));
+    let text = format!("You stupid idiot. {}", long_civil_comment(5000));
+    let verdict = moderator.score(&text);
+    assert!(verdict.truncated());
+    assert_valid_verdict(&verdict, "truncated");
+    // The same as scoring the part that was kept, without a limit.
+    let part = limit.cut(&text).unwrap();
+    // Cut before a word, not inside one.
+    assert!(part.len() <= 1000 && text[part.len()..].starts_with(' '));
+    let mut unlimited = moderator.clone();
+    unlimited.set_size_limit(None);
+    let whole = unlimited.score(part);
+    assert!(!whole.truncated());
+    assert_eq!(verdict.incivility(), whole.incivility());
+    assert_eq!(verdict.decision(), whole.decision());
+    // Within the limit nothing changes, and the JSON has no flag.
+    let short = moderator.score("Thanks.");
+    assert!(!short.truncated());
+    assert_eq!(json(&short), json(&unlimited.score("Thanks.")));
+    assert!(!json(&short).contains("truncated"));
+    let flagged: serde_json::Value = serde_json::from_str(&json(&verdict)).unwrap();
+    assert_eq!(flagged["truncated"], true);
+    // Without a limit the whole comment is scored.
+    assert!(!unlimited.score(&text).truncated());
+}
+
+#[test]
+fn oversize_policies_raise_the_decision() {
+    let mut moderator = small_moderator().clone();
+    let civil = long_civil_comment(3000);
+    let insult = format!("{} You stupid idiot and moron.", "x".repeat(20));
+    let cases = [
+        (Oversize::Truncate, &civil, Decision::Allow),
+        (Oversize::Review, &civil, Decision::Review),
+        (Oversize::Reject, &civil, Decision::Reject),
+    ];
+    for (policy, text, expected) in cases {
+        moderator.set_size_limit(Some(SizeLimit::new(2000, policy)));
+        let v = moderator.score(text);
+        assert!(v.truncated());
+        assert_eq!(v.decision(), expected, "{policy:?}");
+        // Explanations agree and point into the scored part.
+        let e = moderator.explain(text);
+        assert_eq!(json(&e.verdict), json(&v));
+        assert!(e.evidence.iter().all(|w| w.span.end <= 2000));
+    }
+    // Review never lowers a rejection.
+    moderator.set_thresholds(Some(0.1), Some(0.2)).unwrap();
+    moderator.set_size_limit(None);
+    let plain = moderator.score(&insult);
+    assert_eq!(plain.decision(), Decision::Reject);
+    moderator.set_size_limit(Some(SizeLimit::new(40, Oversize::Review)));
+    let v = moderator.score(&format!("{insult} {civil}"));
+    assert!(v.truncated());
+    assert_eq!(v.decision(), Decision::Reject);
+}
+
+#[test]
+fn scoring_a_huge_comment_under_the_default_limit_allocates_little() {
+    let moderator = small_moderator().clone();
+    let text = "a".repeat(10 << 20);
+    let (verdict, largest) = largest_allocation(|| moderator.score(&text));
+    assert!(verdict.truncated());
+    assert!(largest < 1 << 20, "largest allocation {largest} bytes");
 }

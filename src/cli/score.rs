@@ -3,9 +3,17 @@
 use super::args::ModelArgs;
 use super::BadInput;
 use anyhow::{Context, Result};
-use civility::{Moderator, Verdict};
+use civility::data::{read_line_limited, LineRead};
+use civility::{Moderator, Oversize, SizeLimit, Verdict};
 use std::io::{BufRead, Read, Write};
 use std::process::ExitCode;
+
+/// The longest comment read from stdin, and the longest `--jsonl` line,
+/// when `--max-bytes 0` lifts the size limit.
+const UNLIMITED_INPUT_BYTES: usize = 64 << 20;
+/// The longest `--jsonl` line under a size limit, at least: JSON escapes
+/// can make a line several times longer than its text.
+const MIN_LINE_BYTES: usize = 1 << 20;
 
 /// Score a comment read from stdin (or one JSON object per line with --jsonl).
 #[derive(Debug, clap::Args)]
@@ -15,9 +23,18 @@ use std::process::ExitCode;
   printf '%s\\n' '{\"id\": 1, \"text\": \"Great article\"}' | civility score --jsonl
   civility score --jsonl --threads 2 < comments.jsonl > verdicts.jsonl
   civility score --model my.civ --review 0.4 --reject 0.8 < comment.txt
+  civility score --max-bytes 8000 --oversize review < comment.txt
 
 With --jsonl each input line is {\"id\": <any JSON, optional>, \"text\": \"...\"} and each output line is
-{\"id\", \"decision\", \"incivility\", \"attributes\": {...}, \"tone\": {\"label\", \"scores\"}}, in input order.")]
+{\"id\", \"decision\", \"incivility\", \"attributes\": {...}, \"tone\": {\"label\", \"scores\"}}, in input order.
+
+Size limit: a comment longer than --max-bytes (default 64 KiB) is scored on its first --max-bytes
+bytes, cut at a character boundary and at whitespace if one is near, and its verdict says so
+(\"truncated\": true in JSON). --oversize review or reject raises such a comment's decision to at
+least review, or to reject. From stdin, civility reads only a few bytes past the limit and leaves
+the rest unread. A --jsonl line may be up to 8 x --max-bytes (at least 1 MiB) to leave room for JSON
+escapes; a longer line stops the run with an error naming it, after the verdicts of the lines
+before it. --max-bytes 0 scores comments of any length, up to 64 MiB from stdin or per line.")]
 pub struct ScoreArgs {
     #[command(flatten)]
     model: ModelArgs,
@@ -33,20 +50,57 @@ pub struct ScoreArgs {
     /// Worker threads for --jsonl (default: all cores).
     #[arg(long, value_name = "N", default_value_t = 0)]
     threads: usize,
+    /// Score only the first N bytes of a longer comment (0: no limit).
+    #[arg(long, value_name = "N", default_value_t = SizeLimit::DEFAULT_MAX_BYTES)]
+    max_bytes: usize,
+    /// What a comment longer than --max-bytes gets: its truncated part's
+    /// decision, at least review, or reject.
+    #[arg(long, value_enum, value_name = "POLICY", default_value_t = OversizeArg::Truncate)]
+    oversize: OversizeArg,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum OversizeArg {
+    Truncate,
+    Review,
+    Reject,
+}
+
+impl ScoreArgs {
+    fn size_limit(&self) -> Option<SizeLimit> {
+        let on_oversize = match self.oversize {
+            OversizeArg::Truncate => Oversize::Truncate,
+            OversizeArg::Review => Oversize::Review,
+            OversizeArg::Reject => Oversize::Reject,
+        };
+        (self.max_bytes > 0).then(|| SizeLimit::new(self.max_bytes, on_oversize))
+    }
+}
+
+/// The longest `--jsonl` line read under `limit`.
+fn max_line_bytes(limit: Option<SizeLimit>) -> usize {
+    match limit {
+        Some(l) => l.max_bytes.saturating_mul(8).max(MIN_LINE_BYTES),
+        None => UNLIMITED_INPUT_BYTES,
+    }
 }
 
 pub fn run(args: ScoreArgs) -> Result<ExitCode> {
-    let moderator = args.model.load()?;
+    let mut moderator = args.model.load()?;
+    let limit = args.size_limit();
+    moderator.set_size_limit(limit);
     let stdin = std::io::stdin();
     let stdout = std::io::stdout();
     if args.jsonl {
-        return score_jsonl(&moderator, stdin.lock(), &mut stdout.lock(), args.threads);
+        return score_jsonl(
+            &moderator,
+            stdin.lock(),
+            &mut stdout.lock(),
+            args.threads,
+            max_line_bytes(limit),
+        );
     }
-    let mut bytes = Vec::new();
-    stdin
-        .lock()
-        .read_to_end(&mut bytes)
-        .context("cannot read stdin")?;
+    let bytes = read_comment(stdin.lock(), limit)?;
     let text = std::str::from_utf8(&bytes).map_err(|e| {
         BadInput(format!(
             "stdin is not valid UTF-8: invalid byte at offset {}",
@@ -67,7 +121,7 @@ pub fn run(args: ScoreArgs) -> Result<ExitCode> {
             serde_json::to_writer(&mut out, &explanation)?;
             writeln!(out)?;
         } else {
-            print_verdict(&mut out, &explanation.verdict)?;
+            print_verdict(&mut out, &explanation.verdict, limit)?;
             print_evidence(&mut out, &explanation.evidence)?;
         }
     } else {
@@ -76,15 +130,57 @@ pub fn run(args: ScoreArgs) -> Result<ExitCode> {
             serde_json::to_writer(&mut out, &verdict)?;
             writeln!(out)?;
         } else {
-            print_verdict(&mut out, &verdict)?;
+            print_verdict(&mut out, &verdict, limit)?;
         }
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_verdict(out: &mut impl Write, v: &Verdict) -> Result<()> {
+/// Reads the comment on stdin, but no more of it than can be scored: a
+/// few bytes past the size limit (so that the cut can find a character
+/// boundary and the verdict knows the comment was longer), the rest left
+/// unread. Without a limit, a comment over 64 MiB is an error.
+fn read_comment(input: impl Read, limit: Option<SizeLimit>) -> Result<Vec<u8>> {
+    let cap = match limit {
+        // A UTF-8 character is at most 4 bytes.
+        Some(l) => l.max_bytes.saturating_add(4),
+        None => UNLIMITED_INPUT_BYTES,
+    };
+    let mut bytes = Vec::new();
+    input
+        .take(cap as u64 + 1)
+        .read_to_end(&mut bytes)
+        .context("cannot read stdin")?;
+    if bytes.len() <= cap {
+        return Ok(bytes);
+    }
+    if limit.is_none() {
+        return Err(BadInput(format!(
+            "stdin holds more than {UNLIMITED_INPUT_BYTES} bytes, the longest comment read with --max-bytes 0; \
+             give a limit (e.g. --max-bytes 65536) to score the beginning of a longer one"
+        ))
+        .into());
+    }
+    bytes.truncate(cap);
+    // The read may have stopped inside a character: drop its first bytes.
+    if let Err(e) = std::str::from_utf8(&bytes) {
+        if e.error_len().is_none() {
+            bytes.truncate(e.valid_up_to());
+        }
+    }
+    Ok(bytes)
+}
+
+fn print_verdict(out: &mut impl Write, v: &Verdict, limit: Option<SizeLimit>) -> Result<()> {
     writeln!(out, "decision:   {}", v.decision())?;
+    if let (true, Some(l)) = (v.truncated(), limit) {
+        writeln!(
+            out,
+            "truncated:  longer than --max-bytes {}; only its beginning was scored",
+            l.max_bytes
+        )?;
+    }
     writeln!(out, "incivility: {:.3}", v.incivility())?;
     let attributes: Vec<(&str, f64)> = v.attributes().collect();
     if !attributes.is_empty() {
@@ -174,38 +270,50 @@ fn parse_line(bytes: &[u8], line: u64) -> std::result::Result<Option<Item>, BadI
     }
 }
 
-/// Streams JSON lines through the model in batches: memory stays bounded,
-/// output keeps input order, and each batch is scored on all threads.
-/// A malformed line stops the run after every line before it is written.
+/// Streams JSON lines through the model in batches: memory stays bounded
+/// (no line longer than `max_line` is held, no batch holds more than
+/// `BATCH_BYTES` of text), output keeps input order, and each batch is
+/// scored on all threads. A malformed or over-long line stops the run
+/// after every line before it is written.
 fn score_jsonl(
     moderator: &Moderator,
     mut input: impl BufRead,
     out: &mut impl Write,
     threads: usize,
+    max_line: usize,
 ) -> Result<ExitCode> {
     const BATCH: usize = 4096;
+    const BATCH_BYTES: usize = 16 << 20;
     let mut line_no = 0u64;
     let mut scored = 0u64;
     let mut buf = Vec::new();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
     loop {
         let mut batch = Vec::with_capacity(BATCH);
+        let mut batch_bytes = 0;
         let mut failure = None;
         let mut eof = false;
-        while batch.len() < BATCH {
-            buf.clear();
-            let n = input
-                .read_until(b'\n', &mut buf)
-                .context("cannot read stdin")?;
-            if n == 0 {
+        while batch.len() < BATCH && batch_bytes < BATCH_BYTES {
+            let read =
+                read_line_limited(&mut input, &mut buf, max_line).context("cannot read stdin")?;
+            if read == LineRead::End {
                 eof = true;
                 break;
             }
             line_no += 1;
-            let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if read == LineRead::TooLong {
+                failure = Some(BadInput(format!(
+                    "line {line_no}: longer than {max_line} bytes, the longest line --jsonl reads \
+                     (8 x --max-bytes, at least 1 MiB; 64 MiB with --max-bytes 0)"
+                )));
+                break;
+            }
+            let line = buf.strip_suffix(b"\r").unwrap_or(&buf);
             match parse_line(line, line_no) {
-                Ok(Some(item)) => batch.push(item),
+                Ok(Some(item)) => {
+                    batch_bytes += item.text.len();
+                    batch.push(item);
+                }
                 Ok(None) => {}
                 Err(e) => {
                     failure = Some(e);

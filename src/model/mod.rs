@@ -19,7 +19,7 @@ pub mod train;
 use crate::error::{Error, Result};
 use crate::features::SparseVec;
 use crate::pipeline::{Pipeline, PipelineConfig, Scratch};
-use crate::policy::{Decision, Policy};
+use crate::policy::{Decision, Oversize, Policy, SizeLimit};
 use calibration::{Calibration, Temperature};
 use naive_bayes::Head;
 use serde::ser::{SerializeMap, SerializeStruct};
@@ -387,6 +387,7 @@ pub struct Moderator {
     /// For each rule of the policy, the position of its label's
     /// probability in a verdict.
     rule_slots: Arc<[usize]>,
+    size_limit: Option<SizeLimit>,
 }
 
 impl Moderator {
@@ -452,6 +453,7 @@ impl Moderator {
             pipeline: Arc::new(pipeline),
             layout: Arc::new(layout),
             rule_slots: rule_slots.into(),
+            size_limit: Some(SizeLimit::default()),
         })
     }
 
@@ -522,8 +524,39 @@ impl Moderator {
         self.policy.set_thresholds(review, reject)
     }
 
+    /// The size limit in force: [`SizeLimit::default`] (64 KiB, truncate
+    /// and flag) unless set otherwise; `None` scores comments of any length.
+    pub fn size_limit(&self) -> Option<SizeLimit> {
+        self.size_limit
+    }
+
+    /// Sets how long a comment may be before only its beginning is scored,
+    /// and what that does to the decision (see [`SizeLimit`]); `None`
+    /// scores every comment in full, in time linear in its length.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use civility::{Decision, Moderator, Oversize, SizeLimit};
+    ///
+    /// let mut moderator = Moderator::embedded()?;
+    /// moderator.set_size_limit(Some(SizeLimit::new(4096, Oversize::Reject)));
+    /// let verdict = moderator.score(&"Interesting. ".repeat(1000));
+    /// assert!(verdict.truncated());
+    /// assert_eq!(verdict.decision(), Decision::Reject);
+    ///
+    /// moderator.set_size_limit(None);
+    /// assert!(!moderator.score(&"Interesting. ".repeat(1000)).truncated());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_size_limit(&mut self, limit: Option<SizeLimit>) {
+        self.size_limit = limit;
+    }
+
     /// Scores one comment. Never fails: empty, emoji-only or very long
-    /// text still gets a verdict.
+    /// text still gets a verdict. A comment over the [size
+    /// limit](Moderator::set_size_limit) is scored on its beginning and its
+    /// verdict says it was [truncated](Verdict::truncated).
     pub fn score(&self, text: &str) -> Verdict {
         self.score_with(text, &mut Scratch::default())
     }
@@ -531,8 +564,20 @@ impl Moderator {
     /// Scores one comment reusing `scratch`'s buffers, for callers that
     /// score many comments on one thread.
     pub fn score_with(&self, text: &str, scratch: &mut Scratch) -> Verdict {
+        let (text, oversize) = self.scored_part(text);
         self.pipeline.vectorize_into(text, scratch);
         self.verdict_for(&scratch.features, &mut scratch.sums)
+            .oversized(oversize)
+    }
+
+    /// The part of `text` that is scored, and the size limit's policy if
+    /// the text was cut.
+    fn scored_part<'a>(&self, text: &'a str) -> (&'a str, Option<Oversize>) {
+        let limit = self.size_limit.as_ref();
+        match limit.and_then(|l| Some((l.cut(text)?, l.on_oversize))) {
+            Some((part, on_oversize)) => (part, Some(on_oversize)),
+            None => (text, None),
+        }
     }
 
     /// Scores several comments, in order.
@@ -545,8 +590,10 @@ impl Moderator {
     }
 
     /// Scores a comment and says which words pushed the main head's score
-    /// up or down, with their byte ranges in `text`.
+    /// up or down, with their byte ranges in `text`. Of a comment over the
+    /// size limit, only the words of the scored beginning are listed.
     pub fn explain(&self, text: &str) -> Explanation {
+        let (text, oversize) = self.scored_part(text);
         let analysis = self.pipeline.analyze(text);
         let (h, l) = self.layout.main;
         let head = &self.layout.heads[h];
@@ -591,7 +638,9 @@ impl Moderator {
             &mut scratch.features,
         );
         Explanation {
-            verdict: self.verdict_for(&scratch.features, &mut scratch.sums),
+            verdict: self
+                .verdict_for(&scratch.features, &mut scratch.sums)
+                .oversized(oversize),
             evidence,
         }
     }
@@ -646,6 +695,7 @@ impl Moderator {
             layout: Arc::clone(&self.layout),
             probs,
             raw,
+            truncated: false,
         }
     }
 }
@@ -683,7 +733,8 @@ impl Layout {
 /// The scores and decision for one comment.
 ///
 /// Serializes to the stable JSON object the CLI prints:
-/// `{"decision", "incivility", "attributes": {name: p}, "tone": {"label", "scores"}}`.
+/// `{"decision", "incivility", "attributes": {name: p}, "tone": {"label", "scores"}}`,
+/// followed by `"truncated": true` only for a comment over the size limit.
 #[derive(Debug, Clone)]
 pub struct Verdict {
     decision: Decision,
@@ -692,6 +743,8 @@ pub struct Verdict {
     probs: Vec<f64>,
     /// Uncalibrated log-odds of each binary head (NaN for multi-class).
     raw: Vec<f64>,
+    /// Only the beginning of the comment was scored.
+    truncated: bool,
 }
 
 /// The scores of one head in a verdict.
@@ -731,6 +784,22 @@ impl Verdict {
     /// What to do with the comment.
     pub fn decision(&self) -> Decision {
         self.decision
+    }
+
+    /// True if the comment was over the moderator's
+    /// [`SizeLimit`] and only its beginning was scored.
+    pub fn truncated(&self) -> bool {
+        self.truncated
+    }
+
+    /// Marks the verdict of a comment that was cut to the size limit, and
+    /// applies the limit's policy to the decision.
+    fn oversized(mut self, oversize: Option<Oversize>) -> Verdict {
+        if let Some(policy) = oversize {
+            self.truncated = true;
+            self.decision = policy.apply(self.decision);
+        }
+        self
     }
 
     /// The probability of the main rule's label, P(uncivil) for the
@@ -847,7 +916,8 @@ impl Serialize for Verdict {
         let has_other = self
             .heads()
             .any(|h| h.positive.is_none() && h.name != "tone");
-        let mut st = s.serialize_struct("Verdict", 4 + usize::from(has_other))?;
+        let fields = 4 + usize::from(has_other) + usize::from(self.truncated);
+        let mut st = s.serialize_struct("Verdict", fields)?;
         st.serialize_field("decision", &self.decision)?;
         st.serialize_field("incivility", &self.incivility())?;
         st.serialize_field("attributes", &Attributes(self))?;
@@ -856,6 +926,13 @@ impl Serialize for Verdict {
             st.serialize_field("classes", &OtherClasses(self))?;
         } else {
             st.skip_field("classes")?;
+        }
+        // Only when set, so the JSON of a comment within the limit is the
+        // same as before there was a limit.
+        if self.truncated {
+            st.serialize_field("truncated", &true)?;
+        } else {
+            st.skip_field("truncated")?;
         }
         st.end()
     }
