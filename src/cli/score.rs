@@ -4,7 +4,7 @@ use super::args::ModelArgs;
 use super::BadInput;
 use anyhow::{Context, Result};
 use civility::data::{read_line_limited, LineRead};
-use civility::{Moderator, Oversize, SizeLimit, Verdict};
+use civility::{Moderator, Oversize, Scratch, SizeLimit, Verdict};
 use std::io::{BufRead, Read, Write};
 use std::process::ExitCode;
 
@@ -238,6 +238,88 @@ struct Item {
     text: String,
 }
 
+/// Input lines read for one batch, in one buffer.
+#[derive(Default)]
+struct Batch {
+    bytes: Vec<u8>,
+    /// Where each line ends in `bytes`.
+    ends: Vec<usize>,
+    /// The input line number of the line before the first.
+    first_line: u64,
+}
+
+/// What one thread made of a run of a batch's lines.
+struct Run {
+    /// One JSON verdict per line, each ending with a newline.
+    json: Vec<u8>,
+    scored: u64,
+    /// The malformed line the run stopped at.
+    failure: Option<BadInput>,
+}
+
+impl Batch {
+    fn clear(&mut self, first_line: u64) {
+        self.bytes.clear();
+        self.ends.clear();
+        self.first_line = first_line;
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn push(&mut self, line: &[u8]) {
+        self.bytes.extend_from_slice(line);
+        self.ends.push(self.bytes.len());
+    }
+
+    /// Parses, scores and writes out the lines in `range`.
+    fn score(&self, moderator: &Moderator, range: std::ops::Range<usize>) -> Run {
+        let mut run = Run {
+            json: Vec::with_capacity(range.len() * 256),
+            scored: 0,
+            failure: None,
+        };
+        let mut scratch = Scratch::default();
+        for i in range {
+            let start = if i == 0 { 0 } else { self.ends[i - 1] };
+            let line_no = self.first_line + i as u64 + 1;
+            let item = match parse_line(&self.bytes[start..self.ends[i]], line_no) {
+                Ok(Some(item)) => item,
+                Ok(None) => continue,
+                Err(e) => {
+                    run.failure = Some(e);
+                    break;
+                }
+            };
+            let verdict = moderator.score_with(&item.text, &mut scratch);
+            if let Err(e) = write_verdict(&mut run.json, &item.id, &verdict) {
+                run.failure = Some(BadInput(format!("line {line_no}: {e}")));
+                break;
+            }
+            run.scored += 1;
+        }
+        run
+    }
+}
+
+/// Appends `{"id": id, ...verdict}` and a newline to `out`.
+fn write_verdict(
+    out: &mut Vec<u8>,
+    id: &serde_json::Value,
+    verdict: &Verdict,
+) -> serde_json::Result<()> {
+    out.extend_from_slice(b"{\"id\":");
+    serde_json::to_writer(&mut *out, id)?;
+    out.push(b',');
+    // The verdict's own object, without its opening brace.
+    let at = out.len();
+    serde_json::to_writer(&mut *out, verdict)?;
+    out.remove(at);
+    out.push(b'\n');
+    Ok(())
+}
+
 #[derive(serde::Deserialize)]
 struct InputLine {
     #[serde(default)]
@@ -272,9 +354,10 @@ fn parse_line(bytes: &[u8], line: u64) -> std::result::Result<Option<Item>, BadI
 
 /// Streams JSON lines through the model in batches: memory stays bounded
 /// (no line longer than `max_line` is held, no batch holds more than
-/// `BATCH_BYTES` of text), output keeps input order, and each batch is
-/// scored on all threads. A malformed or over-long line stops the run
-/// after every line before it is written.
+/// `BATCH_BYTES` of input), output keeps input order, and each batch is
+/// parsed, scored and written out as JSON on all threads, the reading
+/// thread only splitting lines. A malformed or over-long line stops the
+/// run after every line before it is written.
 fn score_jsonl(
     moderator: &Moderator,
     mut input: impl BufRead,
@@ -282,18 +365,22 @@ fn score_jsonl(
     threads: usize,
     max_line: usize,
 ) -> Result<ExitCode> {
-    const BATCH: usize = 4096;
+    const BATCH: usize = 8192;
     const BATCH_BYTES: usize = 16 << 20;
+    let threads = match threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
     let mut line_no = 0u64;
     let mut scored = 0u64;
     let mut buf = Vec::new();
+    let mut batch = Batch::default();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
     loop {
-        let mut batch = Vec::with_capacity(BATCH);
-        let mut batch_bytes = 0;
+        batch.clear(line_no);
         let mut failure = None;
         let mut eof = false;
-        while batch.len() < BATCH && batch_bytes < BATCH_BYTES {
+        while batch.len() < BATCH && batch.bytes.len() < BATCH_BYTES {
             let read =
                 read_line_limited(&mut input, &mut buf, max_line).context("cannot read stdin")?;
             if read == LineRead::End {
@@ -308,30 +395,34 @@ fn score_jsonl(
                 )));
                 break;
             }
-            let line = buf.strip_suffix(b"\r").unwrap_or(&buf);
-            match parse_line(line, line_no) {
-                Ok(Some(item)) => {
-                    batch_bytes += item.text.len();
-                    batch.push(item);
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    failure = Some(e);
-                    break;
-                }
+            batch.push(buf.strip_suffix(b"\r").unwrap_or(&buf));
+        }
+        // Contiguous runs of lines, one per thread, each written to its own
+        // buffer; a run stops at its first malformed line.
+        let per_thread = batch.len().div_ceil(threads).max(1);
+        let runs: Vec<Run> = std::thread::scope(|s| {
+            let workers: Vec<_> = (0..batch.len())
+                .step_by(per_thread)
+                .map(|first| {
+                    let batch = &batch;
+                    s.spawn(move || {
+                        batch.score(moderator, first..(first + per_thread).min(batch.len()))
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        });
+        for run in runs {
+            out.write_all(&run.json)?;
+            scored += run.scored;
+            if let Some(e) = run.failure {
+                failure = Some(e);
+                break;
             }
         }
-        let texts: Vec<&str> = batch.iter().map(|i| i.text.as_str()).collect();
-        let verdicts = civility::evaluate::score_parallel(moderator, &texts, threads);
-        for (item, verdict) in batch.iter().zip(&verdicts) {
-            out.write_all(b"{\"id\":")?;
-            serde_json::to_writer(&mut out, &item.id)?;
-            out.write_all(b",")?;
-            let v = serde_json::to_vec(verdict)?;
-            out.write_all(&v[1..])?;
-            out.write_all(b"\n")?;
-        }
-        scored += batch.len() as u64;
         if let Some(e) = failure {
             out.flush()?;
             return Err(e.into());
