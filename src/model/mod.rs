@@ -652,14 +652,7 @@ impl Moderator {
         let stride = table.stride;
         sums.clear();
         sums.resize(stride, 0.0);
-        for (f, v) in x.iter() {
-            let at = f as usize * stride;
-            let row = &table.weights[at..at + stride];
-            let v = f64::from(v);
-            for (a, &w) in sums.iter_mut().zip(row) {
-                *a += v * f64::from(w);
-            }
-        }
+        accumulate(&table.weights, stride, x, sums);
         let layout = &self.layout;
         let mut probs = vec![0.0f64; layout.labels];
         let mut raw = Vec::with_capacity(layout.heads.len());
@@ -696,6 +689,40 @@ impl Moderator {
             probs,
             raw,
             truncated: false,
+        }
+    }
+}
+
+/// Adds `x`'s rows of the weight table (`stride` columns) into `sums`.
+/// The common widths get a loop of a width known at compile time, which
+/// the compiler unrolls and vectorizes; every column still adds its terms
+/// in feature order, so the sums are the same to the last bit.
+fn accumulate(weights: &[f32], stride: usize, x: &SparseVec, sums: &mut [f64]) {
+    fn fixed<const S: usize>(weights: &[f32], x: &SparseVec, sums: &mut [f64]) {
+        let sums: &mut [f64; S] = sums.try_into().expect("one sum per column");
+        for (f, v) in x.iter() {
+            let at = f as usize * S;
+            let row: &[f32; S] = weights[at..at + S].try_into().expect("a whole row");
+            let v = f64::from(v);
+            for c in 0..S {
+                sums[c] += v * f64::from(row[c]);
+            }
+        }
+    }
+    macro_rules! widths {
+        ($($s:literal)*) => {
+            match stride {
+                $($s => return fixed::<$s>(weights, x, sums),)*
+                _ => {}
+            }
+        };
+    }
+    widths!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
+    for (f, v) in x.iter() {
+        let at = f as usize * stride;
+        let v = f64::from(v);
+        for (a, &w) in sums.iter_mut().zip(&weights[at..at + stride]) {
+            *a += v * f64::from(w);
         }
     }
 }
