@@ -101,9 +101,9 @@ pub struct HeadConfig {
     /// toward frequent classes; stored in the model with the head.
     #[serde(default)]
     pub tune_bias: bool,
-    /// Binary heads: refine the naive Bayes weights with a logistic
-    /// regression that keeps them as its prior (NBSVM-style; see
-    /// [`Refine`]). Off by default.
+    /// Refine the naive Bayes weights with a logistic (binary heads) or
+    /// softmax (multi-class heads) regression that keeps them as its prior
+    /// (NBSVM-style; see [`Refine`]). Off by default.
     #[serde(default)]
     pub refine: Option<Refine>,
 }

@@ -120,12 +120,6 @@ pub fn train(
                 hc.name
             )));
         }
-        if hl.positive.is_none() && hc.refine.is_some() {
-            return Err(Error::InvalidSetting(format!(
-                "head {:?}: refine is for heads with two labels",
-                hc.name
-            )));
-        }
     }
     let pipeline = Pipeline::new(config.pipeline.clone()).map_err(Error::InvalidSetting)?;
     let n_features = pipeline.vectorizer().n_features();
@@ -704,12 +698,44 @@ fn refine_heads(
         .collect();
     let fit = |&(h, f): &(usize, usize)| -> HeadWeights {
         let positive = data.heads[h].positive;
-        let p = positive.expect("refined heads are binary");
         let mut nb = input.total[h].clone();
         if f < folds {
             nb.merge(&input.fold_heads[f][h], -1.0);
         }
         let settings = config.heads[h].refine.expect("a refined head");
+        let in_fit = |e: &crate::data::Example| f == folds || (input.fold_of)(e.hash) != f;
+        let Some(p) = positive else {
+            // A multi-class head: a row per label, fractional ones included.
+            let rows: Vec<refine::ClassRow> = input
+                .train
+                .iter()
+                .zip(input.vectors)
+                .filter(|(e, _)| in_fit(e))
+                .flat_map(|(e, x)| {
+                    let single = e.labels[h].map(|c| (usize::from(c), 1.0f32));
+                    let shares = e
+                        .fractional
+                        .iter()
+                        .filter(|&&(fh, _, _)| fh == h)
+                        .map(|&(_, c, frac)| (usize::from(c), frac));
+                    single
+                        .into_iter()
+                        .chain(shares)
+                        .map(move |(c, share)| refine::ClassRow {
+                            x,
+                            class: c,
+                            weight: f64::from(e.weight * share * input.balance[e.source][h][c]),
+                        })
+                })
+                .collect();
+            return refine::refine_classes(
+                &nb.scoring_weights(None),
+                nb.n_features,
+                &rows,
+                &settings,
+                f as u64,
+            );
+        };
         let copies = input
             .disguised
             .iter()
@@ -721,7 +747,7 @@ fn refine_heads(
             .copied()
             .zip(input.vectors)
             .chain(copies)
-            .filter(|(e, _)| f == folds || (input.fold_of)(e.hash) != f)
+            .filter(|(e, _)| in_fit(e))
             .filter_map(|(e, x)| {
                 let c = usize::from(e.labels[h]?);
                 Some(refine::Row {
@@ -1155,12 +1181,26 @@ heads.tone = {{ field = "emotions", fractional = true }}
     }
 
     #[test]
-    fn refine_is_refused_on_a_multi_class_head() {
-        let result = train_with("refine = { lambda = 1e-3 }");
-        assert!(
-            matches!(result, Err(Error::InvalidSetting(ref m)) if m.contains("refine")),
-            "{result:?}"
-        );
+    fn refine_on_a_multi_class_head_changes_its_columns_only() {
+        let (plain, _) = train_with("").unwrap();
+        let (model, report) = train_with("refine = { lambda = 1e-3 }").unwrap();
+        assert!(report.heads[1].refine.is_some());
+        let columns = |m: &Model, range: std::ops::Range<usize>| -> Vec<f32> {
+            m.table
+                .weights
+                .chunks_exact(m.table.stride)
+                .flat_map(|row| row[range.clone()].to_vec())
+                .collect()
+        };
+        assert_eq!(columns(&model, 0..1), columns(&plain, 0..1));
+        assert_ne!(columns(&model, 1..4), columns(&plain, 1..4));
+        let moderator = crate::Moderator::new(model).unwrap();
+        let verdict = moderator.score("furious outrage today");
+        assert_eq!(verdict.tone().unwrap().top().0, "anger");
+    }
+
+    #[test]
+    fn refine_settings_are_checked() {
         // Settings out of range are an error in the configuration.
         let result = train_binary_with("refine = { lambda = -1.0 }", 1);
         assert!(
