@@ -6,39 +6,11 @@
 //!
 //! Run with `cargo bench`; results are summarized in BENCHMARKS.md.
 
+mod common;
+
 use civility::{Moderator, Normalizer, Scratch, Tokenizer};
+use common::{comment_of_length, comments};
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-
-/// The validation comments of `training-data/`, as realistic input.
-fn comments() -> Vec<String> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/training-data/validation.jsonl"
-    );
-    let text = std::fs::read_to_string(path).expect("training-data/validation.jsonl");
-    text.lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter_map(|v| v["text"].as_str().map(str::to_string))
-        .collect()
-}
-
-/// A comment of about `len` bytes built from the validation comments.
-fn comment_of_length(all: &[String], len: usize) -> String {
-    let mut s = String::new();
-    for c in all.iter().cycle() {
-        if s.len() >= len {
-            break;
-        }
-        s.push_str(c);
-        s.push(' ');
-    }
-    let mut end = len.min(s.len());
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s.truncate(end);
-    s
-}
 
 fn stages(c: &mut Criterion) {
     let all = comments();
@@ -46,7 +18,7 @@ fn stages(c: &mut Criterion) {
     let normalizer = Normalizer::default();
     let mut group = c.benchmark_group("stage");
     for len in [100usize, 300, 1000, 3000] {
-        let text = comment_of_length(&all, len);
+        let text = comment_of_length(&all, 0, len);
         group.throughput(Throughput::Bytes(text.len() as u64));
         group.bench_with_input(BenchmarkId::new("normalize", len), &text, |b, t| {
             b.iter(|| {

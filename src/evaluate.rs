@@ -229,22 +229,11 @@ pub fn evaluate(
 
 /// Scores texts on several threads, keeping their order.
 pub fn score_parallel(moderator: &Moderator, texts: &[&str], threads: usize) -> Vec<Verdict> {
-    let threads = if threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        threads
-    };
-    let chunk = texts.len().div_ceil(threads.max(1)).max(1);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = texts
-            .chunks(chunk)
-            .map(|part| s.spawn(move || moderator.score_batch(part)))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    })
+    let chunks: Vec<&[&str]> = texts.chunks(1024).collect();
+    crate::parallel::parallel_map(&chunks, threads, |part| moderator.score_batch(part))
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// How one obfuscation family moves the main head's scores.

@@ -74,6 +74,7 @@ mod features;
 pub mod metrics;
 mod model;
 mod normalize;
+mod parallel;
 mod pipeline;
 mod policy;
 mod tokenize;

@@ -36,6 +36,7 @@ use crate::data::{
 use crate::error::{Error, Result};
 use crate::features::SparseVec;
 use crate::metrics;
+use crate::parallel::parallel_map;
 use crate::pipeline::{Pipeline, Scratch};
 use crate::policy::{Policy, Rule};
 use serde::Serialize;
@@ -809,44 +810,6 @@ fn disguise_all(
     .collect()
 }
 
-/// `items.iter().map(f)` on `threads` threads (0 = all cores), in order.
-fn parallel_map<T: Sync, R: Send>(
-    items: &[T],
-    threads: usize,
-    f: impl Fn(&T) -> R + Sync,
-) -> Vec<R> {
-    let threads = if threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        threads
-    };
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut results: Vec<(usize, R)> = std::thread::scope(|s| {
-        let workers: Vec<_> = (0..threads.min(items.len()))
-            .map(|_| {
-                s.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(item) = items.get(i) else { break };
-                        done.push((i, f(item)));
-                    }
-                    done
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| match w.join() {
-                Ok(done) => done,
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
-    });
-    results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
-}
-
 /// Runs the pipeline over every text on `threads` threads, keeping order.
 pub(crate) fn vectorize_all(
     pipeline: &Pipeline,
@@ -854,42 +817,24 @@ pub(crate) fn vectorize_all(
     threads: usize,
     progress: &Progress<'_>,
 ) -> Vec<SparseVec> {
-    let threads = if threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        threads
-    };
-    let chunk = texts.len().div_ceil(threads.max(1)).max(1);
     let done = std::sync::atomic::AtomicUsize::new(0);
-    let mut out: Vec<SparseVec> = Vec::with_capacity(texts.len());
-    std::thread::scope(|s| {
-        let handles: Vec<_> = texts
-            .chunks(chunk)
-            .map(|part| {
-                let done = &done;
-                s.spawn(move || {
-                    let mut scratch = Scratch::default();
-                    let mut vs = Vec::with_capacity(part.len());
-                    for (i, t) in part.iter().enumerate() {
-                        pipeline.vectorize_into(t, &mut scratch);
-                        vs.push(scratch.features.clone());
-                        if i % 2048 == 2047 {
-                            let d = done.fetch_add(2048, std::sync::atomic::Ordering::Relaxed);
-                            progress("features", d + 2048, texts.len());
-                        }
-                    }
-                    vs
-                })
+    let chunks: Vec<&[&str]> = texts.chunks(2048).collect();
+    parallel_map(&chunks, threads, |part| {
+        let mut scratch = Scratch::default();
+        let vectors: Vec<SparseVec> = part
+            .iter()
+            .map(|t| {
+                pipeline.vectorize_into(t, &mut scratch);
+                scratch.features.clone()
             })
             .collect();
-        for h in handles {
-            match h.join() {
-                Ok(vs) => out.extend(vs),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-    });
-    out
+        let d = done.fetch_add(part.len(), std::sync::atomic::Ordering::Relaxed);
+        progress("features", d + part.len(), texts.len());
+        vectors
+    })
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 #[cfg(test)]
