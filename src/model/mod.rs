@@ -557,8 +557,21 @@ impl Moderator {
     /// text still gets a verdict. A comment over the [size
     /// limit](Moderator::set_size_limit) is scored on its beginning and its
     /// verdict says it was [truncated](Verdict::truncated).
+    ///
+    /// Each thread keeps one [`Scratch`] for these calls, so after the
+    /// first comment they allocate only the verdict. Its buffers grow to
+    /// the longest comment scored on the thread (at most the size limit).
     pub fn score(&self, text: &str) -> Verdict {
-        self.score_with(text, &mut Scratch::default())
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+        }
+        SCRATCH
+            .try_with(|scratch| match scratch.try_borrow_mut() {
+                Ok(mut scratch) => self.score_with(text, &mut scratch),
+                // Only if scoring ever called itself on this thread.
+                Err(_) => self.score_with(text, &mut Scratch::default()),
+            })
+            .unwrap_or_else(|_| self.score_with(text, &mut Scratch::default()))
     }
 
     /// Scores one comment reusing `scratch`'s buffers, for callers that
