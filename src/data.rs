@@ -90,6 +90,10 @@ pub struct HeadConfig {
     /// Which weights the calibration map is fitted with.
     #[serde(default)]
     pub calibrate: CalibrationWeights,
+    /// Binary heads: the calibration map's form, if not
+    /// `[calibration] method`.
+    #[serde(default)]
+    pub calibration: Option<CalibrationMethod>,
     /// Give every label of this head equal total weight in training
     /// (inverse class frequency over all sources, on top of any source
     /// `balance`).
@@ -426,6 +430,7 @@ impl TrainingConfig {
                 alpha: 1.0,
                 shrink: 0.0,
                 calibrate: CalibrationWeights::Natural,
+                calibration: None,
                 balance: false,
                 tune_bias: false,
                 refine: None,

@@ -308,7 +308,10 @@ pub fn train(
                 let pick = |v: &[f64]| rows.iter().map(|&i| v[i]).collect::<Vec<f64>>();
                 let (s, w) = (pick(&scores), pick(&weights));
                 let l: Vec<bool> = rows.iter().map(|&i| labels[i]).collect();
-                report.calibration = match config.calibration.method {
+                let method = config.heads[h]
+                    .calibration
+                    .unwrap_or(config.calibration.method);
+                report.calibration = match method {
                     CalibrationMethod::Platt => Calibration::fit_platt(&s, &l, Some(&w)),
                     CalibrationMethod::Isotonic => Calibration::fit_isotonic(&s, &l, Some(&w), 200),
                 };
@@ -1142,6 +1145,20 @@ heads.tone = {{ field = "emotions", fractional = true }}
         let moderator = crate::Moderator::new(model).unwrap();
         let verdict = moderator.score("furious outrage today");
         assert_eq!(verdict.tone().unwrap().top().0, "anger");
+    }
+
+    #[test]
+    fn a_head_can_choose_its_calibration_map() {
+        let (platt, _) = train_binary_with("", 1).unwrap();
+        let (isotonic, _) = train_binary_with("calibration = \"isotonic\"", 1).unwrap();
+        assert!(matches!(
+            platt.heads[0].calibration,
+            Some(Calibration::Platt { .. })
+        ));
+        assert!(matches!(
+            isotonic.heads[0].calibration,
+            Some(Calibration::Isotonic { .. })
+        ));
     }
 
     #[test]
