@@ -181,7 +181,9 @@ impl Default for CalibrationConfig {
 pub enum CalibrationMethod {
     /// A logistic map of the log-odds (monotone, keeps the ranking exactly).
     Platt,
-    /// Pool-adjacent-violators (monotone, piecewise linear).
+    /// Pool-adjacent-violators (monotone, piecewise linear), tilted by 1%
+    /// of a Platt map so that it keeps the ranking too
+    /// ([`crate::Calibration::Tilted`]).
     Isotonic,
 }
 

@@ -97,6 +97,24 @@ pub enum Calibration {
         /// Probability at each knot, non-decreasing, in `[0, 1]`.
         probabilities: Vec<f64>,
     },
+    /// An isotonic map whose flat steps are tilted by a small share of a
+    /// Platt map: `p = (1 - share) * isotonic(score) + share * platt(score)`.
+    /// The probability then rises with every score, so comments are ranked
+    /// exactly as by their scores (an isotonic map alone ties every score of
+    /// a step), while the calibration stays the isotonic map's to within
+    /// `share`.
+    Tilted {
+        /// The isotonic map's knot scores, strictly increasing.
+        scores: Vec<f64>,
+        /// Its probability at each knot, non-decreasing, in `[0, 1]`.
+        probabilities: Vec<f64>,
+        /// Slope of the Platt map, positive.
+        a: f64,
+        /// Intercept of the Platt map.
+        b: f64,
+        /// The Platt map's share, in `(0, 1)`.
+        share: f64,
+    },
 }
 
 impl Calibration {
@@ -292,6 +310,30 @@ impl Calibration {
         })
     }
 
+    /// This isotonic map tilted by `share` of `platt` (see
+    /// [`Calibration::Tilted`]); `None` unless `self` is isotonic, `platt` is
+    /// a Platt map with a positive finite slope and `share` is in `(0, 1)`.
+    pub fn tilted(self, platt: &Calibration, share: f64) -> Option<Calibration> {
+        match (self, platt) {
+            (
+                Calibration::Isotonic {
+                    scores,
+                    probabilities,
+                },
+                &Calibration::Platt { a, b },
+            ) if a > 0.0 && a.is_finite() && b.is_finite() && share > 0.0 && share < 1.0 => {
+                Some(Calibration::Tilted {
+                    scores,
+                    probabilities,
+                    a,
+                    b,
+                    share,
+                })
+            }
+            _ => None,
+        }
+    }
+
     /// Maps a raw score to a probability. Always returns a finite value in
     /// `[0, 1]` for any input, including `±inf`; a NaN score gives 0.5, and
     /// so do unusable parameters (non-finite Platt parameters, no isotonic
@@ -314,6 +356,16 @@ impl Calibration {
                 scores,
                 probabilities,
             } => interpolate(scores, probabilities, score),
+            Calibration::Tilted {
+                scores,
+                probabilities,
+                a,
+                b,
+                share,
+            } => {
+                let platt = Calibration::Platt { a: *a, b: *b }.apply(score);
+                (1.0 - share) * interpolate(scores, probabilities, score) + share * platt
+            }
         };
         if p.is_nan() {
             0.5
@@ -328,6 +380,29 @@ impl Calibration {
     /// lowercase message on failure. Called when a model file is loaded.
     pub fn validate(&self) -> Result<(), String> {
         match self {
+            Calibration::Tilted {
+                scores,
+                probabilities,
+                a,
+                b,
+                share,
+            } => {
+                if !(a.is_finite() && *a > 0.0 && b.is_finite()) {
+                    return Err(format!(
+                        "tilted calibration has an unusable platt map ({a}, {b})"
+                    ));
+                }
+                if !(*share > 0.0 && *share < 1.0) {
+                    return Err(format!(
+                        "tilted calibration share is not in (0, 1): {share}"
+                    ));
+                }
+                Calibration::Isotonic {
+                    scores: scores.clone(),
+                    probabilities: probabilities.clone(),
+                }
+                .validate()
+            }
             Calibration::Platt { a, b } => {
                 if !a.is_finite() {
                     return Err(format!("platt calibration slope a is not finite: {a}"));
@@ -725,8 +800,50 @@ mod tests {
     fn platt_params(c: &Calibration) -> (f64, f64) {
         match c {
             Calibration::Platt { a, b } => (*a, *b),
-            Calibration::Isotonic { .. } => panic!("expected a platt calibration"),
+            other => panic!("expected a platt calibration, not {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_tilted_isotonic_map_keeps_the_ranking_and_stays_close() {
+        let mut rng = XorShift(11);
+        let scores: Vec<f64> = (0..2000).map(|_| 4.0 * rng.normal()).collect();
+        let labels: Vec<bool> = scores
+            .iter()
+            .map(|&s| rng.unit() < sigmoid(0.7 * s - 0.3))
+            .collect();
+        let iso = Calibration::fit_isotonic(&scores, &labels, None, 20).unwrap();
+        let platt = Calibration::fit_platt(&scores, &labels, None).unwrap();
+        let tilted = iso.clone().tilted(&platt, 0.01).unwrap();
+        tilted.validate().unwrap();
+        // Scores as far out as the Platt map still separates (beyond, both
+        // saturate to the same float).
+        let grid: Vec<f64> = (-400..=400).map(|i| f64::from(i) * 0.025).collect();
+        let mut ties = 0;
+        for pair in grid.windows(2) {
+            let (p, q) = (tilted.apply(pair[0]), tilted.apply(pair[1]));
+            assert!(
+                q > p || pair[0] == pair[1],
+                "{} -> {p}, {} -> {q}",
+                pair[0],
+                pair[1]
+            );
+            ties += usize::from(iso.apply(pair[0]) == iso.apply(pair[1]));
+        }
+        assert!(ties > 100, "the isotonic map alone should tie many scores");
+        for &s in grid
+            .iter()
+            .chain(&[-1e300, 1e300, f64::INFINITY, f64::NEG_INFINITY])
+        {
+            assert!((tilted.apply(s) - iso.apply(s)).abs() <= 0.01 + 1e-12);
+            assert!((0.0..=1.0).contains(&tilted.apply(s)));
+        }
+        // Only an isotonic map with a usable Platt map and share tilts.
+        assert!(platt.clone().tilted(&platt, 0.01).is_none());
+        assert!(iso.clone().tilted(&iso, 0.01).is_none());
+        assert!(iso.clone().tilted(&platt, 1.0).is_none());
+        let flat = Calibration::Platt { a: 0.0, b: 1.0 };
+        assert!(iso.tilted(&flat, 0.01).is_none());
     }
 
     fn knots(c: &Calibration) -> (&[f64], &[f64]) {
@@ -735,7 +852,7 @@ mod tests {
                 scores,
                 probabilities,
             } => (scores, probabilities),
-            Calibration::Platt { .. } => panic!("expected an isotonic calibration"),
+            other => panic!("expected an isotonic calibration, not {other:?}"),
         }
     }
 

@@ -313,7 +313,13 @@ pub fn train(
                     .unwrap_or(config.calibration.method);
                 report.calibration = match method {
                     CalibrationMethod::Platt => Calibration::fit_platt(&s, &l, Some(&w)),
-                    CalibrationMethod::Isotonic => Calibration::fit_isotonic(&s, &l, Some(&w), 200),
+                    // Tilted by 1% of a Platt map, so that no two scores
+                    // tie and the ranking stays that of the scores.
+                    CalibrationMethod::Isotonic => Calibration::fit_isotonic(&s, &l, Some(&w), 200)
+                        .map(|iso| match Calibration::fit_platt(&s, &l, Some(&w)) {
+                            Some(platt) => iso.clone().tilted(&platt, 0.01).unwrap_or(iso),
+                            None => iso,
+                        }),
                 };
             } else {
                 let hc = &config.heads[h];
@@ -1157,7 +1163,7 @@ heads.tone = {{ field = "emotions", fractional = true }}
         ));
         assert!(matches!(
             isotonic.heads[0].calibration,
-            Some(Calibration::Isotonic { .. })
+            Some(Calibration::Tilted { .. })
         ));
     }
 
