@@ -3,7 +3,7 @@
 //! When a fuzz run finds a crash, copy the artifact here.
 
 use crate::util::repo_path;
-use civility::{Model, Moderator, Normalizer, Tokenizer};
+use civility::{Decision, Model, Moderator, Normalizer, Oversize, SizeLimit, Tokenizer};
 
 fn inputs() -> Vec<(String, Vec<u8>)> {
     let dir = repo_path("tests/data/fuzz");
@@ -45,5 +45,18 @@ fn fuzz_findings_stay_fixed() {
         }
         let verdict = moderator.score(text);
         assert!((0.0..=1.0).contains(&verdict.incivility()), "{name}");
+        // The scoring target also cuts every text in half.
+        if !text.is_empty() {
+            let limit = SizeLimit::new(text.len() / 2, Oversize::Review);
+            let mut limited = moderator.clone();
+            limited.set_size_limit(Some(limit));
+            let verdict = limited.score(text);
+            assert!(verdict.truncated(), "{name}");
+            assert!(verdict.decision() >= Decision::Review, "{name}");
+            let scored = limit.cut(text).unwrap().len();
+            for e in limited.explain(text).evidence {
+                assert!(e.span.end <= scored, "{name}");
+            }
+        }
     }
 }
