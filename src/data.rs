@@ -1094,9 +1094,19 @@ fn read_rows(
             }
         }
         Format::Csv => {
+            // The csv crate buffers a whole record; a line longer than the
+            // limit makes the input fail instead of growing that buffer.
+            let too_long = std::rc::Rc::new(std::cell::Cell::new(None));
+            let capped = LineCap {
+                inner: std::io::BufReader::new(file),
+                line: 0,
+                line_no: 1,
+                max: MAX_LINE_BYTES,
+                tripped: std::rc::Rc::clone(&too_long),
+            };
             let mut reader = csv::ReaderBuilder::new()
                 .flexible(false)
-                .from_reader(std::io::BufReader::new(file));
+                .from_reader(capped);
             let headers = reader
                 .headers()
                 .map_err(|e| data_error(path, 1, format!("invalid CSV header: {e}")))?
@@ -1114,6 +1124,14 @@ fn read_rows(
                     }
                     Err(e) => {
                         let line = e.position().map_or(0, |p| p.line());
+                        // Not skippable: the rest of the line is unread.
+                        if let Some(long_line) = too_long.get() {
+                            return Err(data_error(
+                                path,
+                                long_line,
+                                format!("line longer than {MAX_LINE_BYTES} bytes, the most a data file's line may hold"),
+                            ));
+                        }
                         (
                             line,
                             Err(data_error(path, line, format!("invalid CSV: {e}"))),
@@ -1127,10 +1145,82 @@ fn read_rows(
     Ok(())
 }
 
+/// A reader that fails once a line runs past `max` bytes, setting
+/// `tripped` to that line's number, so a reader that buffers whole records
+/// (the csv crate) cannot be made to hold an unbounded line.
+struct LineCap<R> {
+    inner: R,
+    /// Bytes of the current line so far.
+    line: usize,
+    /// The current line's number, from 1.
+    line_no: u64,
+    max: usize,
+    tripped: std::rc::Rc<std::cell::Cell<Option<u64>>>,
+}
+
+impl<R: std::io::Read> std::io::Read for LineCap<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.tripped.get().is_some() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "line too long",
+            ));
+        }
+        // Never more than the rest of the allowed line at once.
+        let room = (self.max + 1).saturating_sub(self.line).max(1);
+        let n = buf.len().min(room);
+        let n = self.inner.read(&mut buf[..n])?;
+        for &b in &buf[..n] {
+            if b == b'\n' {
+                self.line = 0;
+                self.line_no += 1;
+            } else {
+                self.line += 1;
+                if self.line > self.max {
+                    self.tripped.set(Some(self.line_no));
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        "line too long",
+                    ));
+                }
+            }
+        }
+        Ok(n)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_line_cap_fails_past_its_limit_only() {
+        use std::io::Read;
+        let tripped = std::rc::Rc::new(std::cell::Cell::new(None));
+        let mut ok = LineCap {
+            inner: &b"ab\ncd\nefg"[..],
+            line: 0,
+            line_no: 1,
+            max: 3,
+            tripped: std::rc::Rc::clone(&tripped),
+        };
+        let mut all = Vec::new();
+        ok.read_to_end(&mut all).unwrap();
+        assert_eq!(all, b"ab\ncd\nefg");
+        assert_eq!(tripped.get(), None);
+        let mut long = LineCap {
+            inner: &b"ab\ncdefgh\n"[..],
+            line: 0,
+            line_no: 1,
+            max: 3,
+            tripped: std::rc::Rc::clone(&tripped),
+        };
+        let mut some = Vec::new();
+        assert!(long.read_to_end(&mut some).is_err());
+        assert_eq!(tripped.get(), Some(2));
+        assert!(some.len() <= 7, "{some:?}");
+    }
 
     #[test]
     fn lines_are_read_within_the_limit() {

@@ -482,6 +482,34 @@ fn train_stops_at_a_malformed_line_naming_file_and_line() {
 }
 
 #[test]
+fn a_data_line_over_64_mib_is_an_error_even_when_skipping_invalid_rows() {
+    let env = TestEnv::new();
+    let long = "x".repeat((64 << 20) + 1);
+    let jsonl = format!("{{\"text\": \"fine\", \"incivility\": \"civil\"}}\n{long}\n");
+    let csv = format!("text,incivility\nfine,civil\n{long},civil\n");
+    for (name, data, line) in [("long.jsonl", jsonl, 2), ("long.csv", csv, 3)] {
+        let data = env.write(name, data);
+        let out_path = env.path("m.civ");
+        let out = env.run(
+            &[
+                "train",
+                data.to_str().unwrap(),
+                "--head",
+                "incivility",
+                "--skip-invalid",
+                "-o",
+                out_path.to_str().unwrap(),
+            ],
+            b"",
+        );
+        out.assert_code(2)
+            .stderr_has(&format!("{}:{line}:", data.display()))
+            .stderr_has("line longer than 67108864 bytes");
+        assert!(!out_path.exists(), "no model is written");
+    }
+}
+
+#[test]
 fn train_skip_invalid_counts_the_bad_line() {
     let env = TestEnv::new();
     let data = env.write("bad.jsonl", jsonl_with_bad_line_2());
