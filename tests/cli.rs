@@ -304,6 +304,40 @@ fn score_jsonl_stops_at_a_bad_line_after_writing_the_good_ones() {
 }
 
 #[test]
+fn score_jsonl_stops_at_a_bad_line_whichever_thread_parses_it() {
+    // Each thread parses its own run of a batch's lines: the bad line may
+    // fall in the first run, a middle one or the last.
+    let line = |i: usize| json!({"id": i, "text": if i % 2 == 0 { INSULT } else { PRAISE }});
+    for bad_at in [1, 5, 10, 17] {
+        let mut input = String::new();
+        for i in 1..=20 {
+            if i == bad_at {
+                input.push_str("{\"id\": oops}\n");
+            } else {
+                input.push_str(&format!("{}\n", line(i)));
+            }
+        }
+        for threads in ["1", "2", "3"] {
+            let out = civility(
+                &[
+                    "score",
+                    "--jsonl",
+                    "--threads",
+                    threads,
+                    "--model",
+                    &small(),
+                ],
+                input.as_bytes(),
+            );
+            out.assert_code(2).stderr_has(&format!("line {bad_at}:"));
+            let ids: Vec<Value> = out.jsonl().iter().map(|v| v["id"].clone()).collect();
+            let expected: Vec<Value> = (1..bad_at).map(|i| json!(i)).collect();
+            assert_eq!(ids, expected, "bad line {bad_at}, {threads} threads");
+        }
+    }
+}
+
+#[test]
 fn score_missing_model_file_names_the_path() {
     let env = TestEnv::new();
     let missing = env.path("no-such-model.civ");
