@@ -15,8 +15,25 @@ fn main() -> ExitCode {
             }) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("civility: error: {err:#}");
+            eprintln!("civility: error: {}", message(&err));
             ExitCode::from(cli::exit_code(&err))
         }
     }
+}
+
+/// The error and its causes, each written once: library errors such as a
+/// file error already include their cause in their own message.
+fn message(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }
