@@ -343,6 +343,8 @@ fn score_missing_model_file_names_the_path() {
     let missing = env.path("no-such-model.civ");
     let out = env.run(&["score", "--model", missing.to_str().unwrap()], b"hello");
     out.assert_code(1).stderr_has(missing.to_str().unwrap());
+    // The cause once, not once per layer of the error.
+    assert_eq!(out.stderr.matches("os error").count(), 1, "{}", out.stderr);
 }
 
 #[test]
