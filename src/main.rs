@@ -9,10 +9,14 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             // A closed pipe (`civility score --jsonl | head`) is not an error.
-            if err.chain().any(|c| {
-                c.downcast_ref::<std::io::Error>()
-                    .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
-            }) {
+            let broken_pipe = |c: &(dyn std::error::Error + 'static)| {
+                c.downcast_ref::<std::io::Error>().map(|e| e.kind())
+                    == Some(std::io::ErrorKind::BrokenPipe)
+                    || c.downcast_ref::<serde_json::Error>()
+                        .and_then(|e| e.io_error_kind())
+                        == Some(std::io::ErrorKind::BrokenPipe)
+            };
+            if err.chain().any(broken_pipe) {
                 return ExitCode::SUCCESS;
             }
             eprintln!("civility: error: {}", message(&err));

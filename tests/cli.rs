@@ -211,6 +211,32 @@ fn score_jsonl_keeps_order_across_batches() {
 }
 
 #[test]
+fn json_output_into_a_closed_pipe_is_not_an_error() {
+    use std::process::{Command, Stdio};
+    // The reading end is closed before the model is even loaded, so the
+    // first write fails with a broken pipe (inside serde_json for these).
+    for args in [&["info"][..], &["score", "--json"][..]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_civility"))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().unwrap();
+            let _ = stdin.write_all(PRAISE.as_bytes());
+        }
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
 fn score_jsonl_into_a_closed_pipe_is_not_an_error() {
     use std::io::{BufRead, BufReader, Write};
     use std::process::{Command, Stdio};
