@@ -425,3 +425,19 @@ fn scoring_a_huge_comment_under_the_default_limit_allocates_little() {
     assert!(verdict.truncated());
     assert!(largest < 1 << 20, "largest allocation {largest} bytes");
 }
+
+#[test]
+fn the_readme_configuration_example_is_a_valid_configuration() {
+    let readme = std::fs::read_to_string(crate::util::repo_path("README.md")).unwrap();
+    let block = readme
+        .split("```toml")
+        .skip(1)
+        .filter_map(|rest| rest.split("```").next())
+        .find(|b| b.contains("[[sources]]"))
+        .expect("the README shows a configuration with sources");
+    let config: civility::data::TrainingConfig =
+        toml::from_str(block).unwrap_or_else(|e| panic!("{e}\n{block}"));
+    config.validate().unwrap();
+    let refine = config.heads[0].refine.expect("the example shows refine");
+    assert!(refine.lambda > 0.0);
+}
