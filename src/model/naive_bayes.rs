@@ -1,11 +1,13 @@
 //! Naive Bayes over sparse counts: one [`Head`] per question the model
 //! answers ("is it uncivil?", "what tone?").
 //!
-//! A head keeps its raw, weighted counts — per class, how much of each
-//! feature it has seen and how many comments — so a model can be updated
-//! with more data, or have a fold of data subtracted for cross-fitting,
-//! without retraining from scratch. Log-probabilities are derived from the
-//! counts when a model is loaded.
+//! While training, a head keeps its raw, weighted counts — per class, how
+//! much of each feature it has seen and how many comments — so a fold of
+//! data can be subtracted for cross-fitting without retraining from
+//! scratch. When training ends the log-probabilities are derived from the
+//! counts once, laid out in the model's weight table (and possibly refined,
+//! see `refine`), and the counts are dropped: a model file holds the
+//! weights it scores with.
 //!
 //! Two variants share the counts:
 //!
@@ -41,7 +43,8 @@ pub enum Variant {
     Complement,
 }
 
-/// The trained state of one head: its labels and its counts.
+/// One head: its labels and settings, and while training its counts
+/// (empty in a loaded model, which holds weights instead).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Head {
     pub(crate) name: String,
