@@ -370,6 +370,56 @@ fn line_legend(color: RGBColor, width: u32) -> impl Fn((i32, i32)) -> PathElemen
     move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], color.stroke_width(width))
 }
 
+/// "head: what, n = …, METRIC …" over every model's results.
+fn binary_caption(
+    head: &str,
+    what: &str,
+    metric: &str,
+    series: &[Series<'_>],
+    value: impl Fn(&BinaryReport) -> Option<f64>,
+) -> String {
+    let values: Vec<Option<f64>> = series.iter().map(|s| value(s.report)).collect();
+    format!(
+        "{head}: {what}, {}, {}",
+        fmt_n(series.iter().map(|s| s.n)),
+        fmt_title_metric(metric, &values)
+    )
+}
+
+/// Each model's curve (thinned) with its legend label, then its operating
+/// point at the policy threshold; models without a curve are skipped.
+fn draw_curves<'a, DB: DrawingBackend + 'a, X, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    series: &[Series<'_>],
+    curve: impl Fn(&BinaryReport) -> Vec<(f64, f64)>,
+    label: impl Fn(&Series<'_>) -> String,
+    dot: impl Fn(&BinaryReport) -> Option<(f64, f64)>,
+) -> DrawResult<DB>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    let mut dots = Vec::new();
+    for s in series {
+        let points = curve(s.report);
+        if points.is_empty() {
+            continue;
+        }
+        chart
+            .draw_series(LineSeries::new(
+                thin(&points, MAX_CURVE_POINTS),
+                s.color.stroke_width(2),
+            ))?
+            .label(label(s))
+            .legend(line_legend(s.color, 3));
+        if let Some(p) = dot(s.report) {
+            dots.push((p, s.color));
+        }
+    }
+    let thresholds: Vec<f64> = series.iter().map(|s| s.report.threshold).collect();
+    draw_operating_points(chart, &dots, &thresholds)
+}
+
 /// The operating point at the policy threshold, on one curve, and a legend
 /// entry saying what the dots are.
 fn draw_operating_points<'a, DB: DrawingBackend + 'a, X, Y>(
@@ -407,14 +457,7 @@ fn draw_roc<DB: DrawingBackend>(
     series: &[Series<'_>],
     root: &DrawingArea<DB, Shift>,
 ) -> DrawResult<DB> {
-    let caption = format!(
-        "{head}: ROC curve, {}, {}",
-        fmt_n(series.iter().map(|s| s.n)),
-        fmt_title_metric(
-            "ROC AUC",
-            &series.iter().map(|s| s.report.roc_auc).collect::<Vec<_>>()
-        )
-    );
+    let caption = binary_caption(head, "ROC curve", "ROC AUC", series, |b| b.roc_auc);
     let mut chart = unit_chart(
         root,
         &caption,
@@ -428,28 +471,17 @@ fn draw_roc<DB: DrawingBackend>(
         ))?
         .label("chance")
         .legend(line_legend(GRAY, 1));
-    let mut dots = Vec::new();
-    for s in series {
-        let b = s.report;
-        if b.roc_curve.is_empty() {
-            continue;
-        }
-        let points: Vec<(f64, f64)> = b.roc_curve.iter().map(|&(x, y, _)| (x, y)).collect();
-        chart
-            .draw_series(LineSeries::new(
-                thin(&points, MAX_CURVE_POINTS),
-                s.color.stroke_width(2),
-            ))?
-            .label(format!("{}, AUC {}", s.name, fmt_metric(b.roc_auc)))
-            .legend(line_legend(s.color, 3));
-        let c = &b.confusion;
-        let negatives = c.fp + c.tn;
-        if negatives > 0 {
-            dots.push(((c.fp as f64 / negatives as f64, b.recall), s.color));
-        }
-    }
-    let thresholds: Vec<f64> = series.iter().map(|s| s.report.threshold).collect();
-    draw_operating_points(&mut chart, &dots, &thresholds)?;
+    draw_curves(
+        &mut chart,
+        series,
+        |b| b.roc_curve.iter().map(|&(x, y, _)| (x, y)).collect(),
+        |s| format!("{}, AUC {}", s.name, fmt_metric(s.report.roc_auc)),
+        |b| {
+            let c = &b.confusion;
+            let negatives = c.fp + c.tn;
+            (negatives > 0).then(|| (c.fp as f64 / negatives as f64, b.recall))
+        },
+    )?;
     draw_legend(&mut chart, SeriesLabelPosition::LowerRight)
 }
 
@@ -458,14 +490,7 @@ fn draw_pr<DB: DrawingBackend>(
     series: &[Series<'_>],
     root: &DrawingArea<DB, Shift>,
 ) -> DrawResult<DB> {
-    let caption = format!(
-        "{head}: precision-recall, {}, {}",
-        fmt_n(series.iter().map(|s| s.n)),
-        fmt_title_metric(
-            "PR AUC",
-            &series.iter().map(|s| s.report.pr_auc).collect::<Vec<_>>()
-        )
-    );
+    let caption = binary_caption(head, "precision-recall", "PR AUC", series, |b| b.pr_auc);
     let mut chart = unit_chart(root, &caption, "recall", "precision")?;
     // Precision of a classifier that flags at random: the positive rate.
     let mut rates: Vec<f64> = series
@@ -484,25 +509,13 @@ fn draw_pr<DB: DrawingBackend>(
                 .legend(line_legend(GRAY, 1));
         }
     }
-    let mut dots = Vec::new();
-    for s in series {
-        let b = s.report;
-        if b.pr_curve.is_empty() {
-            continue;
-        }
-        chart
-            .draw_series(LineSeries::new(
-                thin(&pr_steps(&b.pr_curve), MAX_CURVE_POINTS),
-                s.color.stroke_width(2),
-            ))?
-            .label(format!("{}, AP {}", s.name, fmt_metric(b.pr_auc)))
-            .legend(line_legend(s.color, 3));
-        if b.confusion.tp + b.confusion.fp > 0 {
-            dots.push(((b.recall, b.precision), s.color));
-        }
-    }
-    let thresholds: Vec<f64> = series.iter().map(|s| s.report.threshold).collect();
-    draw_operating_points(&mut chart, &dots, &thresholds)?;
+    draw_curves(
+        &mut chart,
+        series,
+        |b| pr_steps(&b.pr_curve),
+        |s| format!("{}, AP {}", s.name, fmt_metric(s.report.pr_auc)),
+        |b| (b.confusion.tp + b.confusion.fp > 0).then_some((b.recall, b.precision)),
+    )?;
     draw_legend(&mut chart, SeriesLabelPosition::LowerLeft)
 }
 
@@ -529,14 +542,7 @@ fn draw_reliability<DB: DrawingBackend>(
     series: &[Series<'_>],
     root: &DrawingArea<DB, Shift>,
 ) -> DrawResult<DB> {
-    let caption = format!(
-        "{head}: reliability, {}, {}",
-        fmt_n(series.iter().map(|s| s.n)),
-        fmt_title_metric(
-            "ECE",
-            &series.iter().map(|s| s.report.ece).collect::<Vec<_>>()
-        )
-    );
+    let caption = binary_caption(head, "reliability", "ECE", series, |b| b.ece);
     let (_, h) = root.dim_in_pixel();
     let (upper, lower) = root.split_vertically(h * 7 / 10);
     let mut chart = unit_chart(
