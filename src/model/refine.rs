@@ -169,25 +169,16 @@ pub(crate) fn refine(
                     .sum::<f64>()
         })
         .collect();
-    let lambda = settings.lambda;
-    // Bottou's heuristic for the first step: that of a typical weight,
-    // 1 / λ^¼ (the log loss's slope is at most 1).
-    let eta0 = lambda.powf(-0.25);
-    let t0 = 1.0 / (eta0 * lambda);
     // Per feature, its naive Bayes weight and the learned `v`, side by side:
     // one cache line per feature touched, and half the memory as f32.
     let mut rv: Vec<[f32; 2]> = r.iter().map(|&x| [x as f32, 0.0]).collect();
-    let mut scale = 1.0f64;
+    let mut sgd = Sgd::new(settings.lambda);
     let mut bias = 0.0f64;
-    let mut order: Vec<usize> = (0..rows.len()).collect();
-    let mut state = seed ^ 0x9e37_79b9_7f4a_7c15;
-    let mut t = 0.0f64;
+    let mut order = Order::new(rows.len(), seed);
     for _ in 0..settings.epochs {
-        shuffle(&mut order, &mut state);
-        for &i in &order {
+        for &i in order.shuffled() {
             let row = &rows[i];
-            let eta = 1.0 / (lambda * (t0 + t));
-            t += 1.0;
+            let eta = sgd.next_step();
             let y = if row.positive { 1.0 } else { -1.0 };
             let dot: f32 = row
                 .x
@@ -198,16 +189,11 @@ pub(crate) fn refine(
                 })
                 .sum();
             let dot = f64::from(dot);
-            let score = offsets[i] + scale * dot + bias;
+            let score = offsets[i] + sgd.scale * dot + bias;
             // d/ds of the log loss -ln σ(y s) is -y σ(-y s).
             let g = y * sigmoid(-y * score) * row.weight / mean;
-            scale *= 1.0 - eta * lambda;
-            if scale < 1e-6 {
-                rv.iter_mut()
-                    .for_each(|p| p[1] = (f64::from(p[1]) * scale) as f32);
-                scale = 1.0;
-            }
-            let step = (eta * g / scale) as f32;
+            sgd.shrink(eta, &mut rv);
+            let step = (eta * g / sgd.scale) as f32;
             for (f, x) in row.x.iter() {
                 let p = &mut rv[f as usize];
                 p[1] += step * x * p[0];
@@ -222,7 +208,7 @@ pub(crate) fn refine(
         weights: r
             .iter()
             .zip(&rv)
-            .map(|(&rf, p)| rf * (1.0 + scale * f64::from(p[1])))
+            .map(|(&rf, p)| rf * (1.0 + sgd.scale * f64::from(p[1])))
             .collect(),
     }
 }
@@ -288,22 +274,15 @@ pub(crate) fn refine_classes(
             })
         })
         .collect();
-    let lambda = settings.lambda;
-    let eta0 = lambda.powf(-0.25);
-    let t0 = 1.0 / (eta0 * lambda);
-    let mut scale = 1.0f64;
+    let mut sgd = Sgd::new(settings.lambda);
     let mut bias = vec![0.0f64; k];
     let mut dots = vec![0.0f32; k];
     let mut p = vec![0.0f64; k];
-    let mut order: Vec<usize> = (0..rows.len()).collect();
-    let mut state = seed ^ 0x9e37_79b9_7f4a_7c15;
-    let mut t = 0.0f64;
+    let mut order = Order::new(rows.len(), seed);
     for _ in 0..settings.epochs {
-        shuffle(&mut order, &mut state);
-        for &i in &order {
+        for &i in order.shuffled() {
             let row = &rows[i];
-            let eta = 1.0 / (lambda * (t0 + t));
-            t += 1.0;
+            let eta = sgd.next_step();
             dots.iter_mut().for_each(|d| *d = 0.0);
             for (f, x) in row.x.iter() {
                 let at = f as usize * k;
@@ -314,7 +293,7 @@ pub(crate) fn refine_classes(
             // Softmax of the scores.
             let mut max = f64::NEG_INFINITY;
             for c in 0..k {
-                p[c] = offsets[i * k + c] + scale * f64::from(dots[c]) + bias[c];
+                p[c] = offsets[i * k + c] + sgd.scale * f64::from(dots[c]) + bias[c];
                 max = max.max(p[c]);
             }
             let mut norm = 0.0;
@@ -322,12 +301,7 @@ pub(crate) fn refine_classes(
                 *q = (*q - max).exp();
                 norm += *q;
             }
-            scale *= 1.0 - eta * lambda;
-            if scale < 1e-6 {
-                rv.iter_mut()
-                    .for_each(|q| q[1] = (f64::from(q[1]) * scale) as f32);
-                scale = 1.0;
-            }
+            sgd.shrink(eta, &mut rv);
             let w = row.weight / mean;
             // d/ds_c of the cross-entropy is p_c - [c = class].
             for (c, q) in p.iter_mut().enumerate() {
@@ -338,7 +312,7 @@ pub(crate) fn refine_classes(
             for (f, x) in row.x.iter() {
                 let at = f as usize * k;
                 for (q, g) in rv[at..at + k].iter_mut().zip(&p) {
-                    q[1] += (eta * g / scale) as f32 * x * q[0];
+                    q[1] += (eta * g / sgd.scale) as f32 * x * q[0];
                 }
             }
         }
@@ -348,7 +322,7 @@ pub(crate) fn refine_classes(
         for f in 0..n_features {
             let [r, v] = rv[f * k + c];
             weights[c * n_features + f] =
-                nb.weights[c * n_features + f] * (1.0 + scale * f64::from(v));
+                nb.weights[c * n_features + f] * (1.0 + sgd.scale * f64::from(v));
             debug_assert_eq!(r, nb.weights[c * n_features + f] as f32);
         }
     }
@@ -358,14 +332,73 @@ pub(crate) fn refine_classes(
     }
 }
 
-/// Fisher–Yates with a xorshift generator.
-fn shuffle(order: &mut [usize], state: &mut u64) {
-    for i in (1..order.len()).rev() {
-        *state ^= *state << 13;
-        *state ^= *state >> 7;
-        *state ^= *state << 17;
-        let j = (*state % (i as u64 + 1)) as usize;
-        order.swap(i, j);
+/// Step sizes and the penalty of stochastic gradient descent, for a
+/// learned vector kept as `scale · v` so the penalty costs O(1) a step.
+struct Sgd {
+    lambda: f64,
+    /// Offset of the step count: Bottou's heuristic makes the first step
+    /// that of a typical weight, 1 / λ^¼ (the losses' slopes are at most 1).
+    t0: f64,
+    t: f64,
+    scale: f64,
+}
+
+impl Sgd {
+    fn new(lambda: f64) -> Sgd {
+        Sgd {
+            lambda,
+            t0: 1.0 / (lambda.powf(-0.25) * lambda),
+            t: 0.0,
+            scale: 1.0,
+        }
+    }
+
+    /// The next step size, `1 / (λ (t0 + t))`.
+    fn next_step(&mut self) -> f64 {
+        let eta = 1.0 / (self.lambda * (self.t0 + self.t));
+        self.t += 1.0;
+        eta
+    }
+
+    /// Applies one step's penalty to `scale`, folding it into the second
+    /// of each pair of `rv` before it gets too small.
+    fn shrink(&mut self, eta: f64, rv: &mut [[f32; 2]]) {
+        self.scale *= 1.0 - eta * self.lambda;
+        if self.scale < 1e-6 {
+            let scale = self.scale;
+            rv.iter_mut()
+                .for_each(|p| p[1] = (f64::from(p[1]) * scale) as f32);
+            self.scale = 1.0;
+        }
+    }
+}
+
+/// The order rows are visited in: a Fisher–Yates shuffle with a xorshift
+/// generator each epoch, from a seed.
+struct Order {
+    rows: Vec<usize>,
+    state: u64,
+}
+
+impl Order {
+    fn new(n: usize, seed: u64) -> Order {
+        Order {
+            rows: (0..n).collect(),
+            state: seed ^ 0x9e37_79b9_7f4a_7c15,
+        }
+    }
+
+    /// This epoch's order.
+    fn shuffled(&mut self) -> &[usize] {
+        let state = &mut self.state;
+        for i in (1..self.rows.len()).rev() {
+            *state ^= *state << 13;
+            *state ^= *state >> 7;
+            *state ^= *state << 17;
+            let j = (*state % (i as u64 + 1)) as usize;
+            self.rows.swap(i, j);
+        }
+        &self.rows
     }
 }
 
