@@ -7,7 +7,9 @@ mod plot;
 
 use super::args::{load_model, DataArgs, ModelArgs};
 use anyhow::Result;
-use civility::evaluate::{evaluate, perturbation_report, Evaluation, HeadReport, Subset};
+use civility::evaluate::{
+    evaluate, perturbation_report, BinaryReport, Evaluation, HeadReport, Subset,
+};
 use civility::Moderator;
 use plot::Run;
 use std::io::Write;
@@ -296,52 +298,27 @@ fn print_comparison(
             let positives = ba.or(bb).map_or(0, |r| r.positives);
             writeln!(out, "\n{name} ({counted}, {positives} {positive})")?;
             writeln!(out, "  {:<12} {:>9} {:>9} {:>9}", "", "A", "B", "B - A")?;
-            let row = |out: &mut dyn Write, label: &str, x: Option<f64>, y: Option<f64>| {
-                compare_row(out, label, x, y)
-            };
-            row(
-                out,
-                "ROC AUC",
-                ba.and_then(|r| r.roc_auc),
-                bb.and_then(|r| r.roc_auc),
-            )?;
-            row(
-                out,
-                "PR AUC",
-                ba.and_then(|r| r.pr_auc),
-                bb.and_then(|r| r.pr_auc),
-            )?;
-            row(out, "ECE", ba.and_then(|r| r.ece), bb.and_then(|r| r.ece))?;
-            row(
-                out,
-                "threshold",
-                ba.map(|r| r.threshold),
-                bb.map(|r| r.threshold),
-            )?;
-            row(
-                out,
-                "precision",
-                ba.map(|r| r.precision),
-                bb.map(|r| r.precision),
-            )?;
-            row(out, "recall", ba.map(|r| r.recall), bb.map(|r| r.recall))?;
-            row(out, "F1", ba.map(|r| r.f1), bb.map(|r| r.f1))?;
+            type Metric = fn(&BinaryReport) -> Option<f64>;
+            let metrics: [(&str, Metric); 7] = [
+                ("ROC AUC", |r| r.roc_auc),
+                ("PR AUC", |r| r.pr_auc),
+                ("ECE", |r| r.ece),
+                ("threshold", |r| Some(r.threshold)),
+                ("precision", |r| Some(r.precision)),
+                ("recall", |r| Some(r.recall)),
+                ("F1", |r| Some(r.f1)),
+            ];
+            for (label, metric) in metrics {
+                compare_row(out, label, ba.and_then(metric), bb.and_then(metric))?;
+            }
         }
         if ma.is_some() || mb.is_some() {
             writeln!(out, "\n{name} ({counted})")?;
             writeln!(out, "  {:<12} {:>9} {:>9} {:>9}", "", "A", "B", "B - A")?;
-            compare_row(
-                out,
-                "macro-F1",
-                ma.map(|m| m.macro_f1),
-                mb.map(|m| m.macro_f1),
-            )?;
-            compare_row(
-                out,
-                "accuracy",
-                ma.map(|m| m.accuracy),
-                mb.map(|m| m.accuracy),
-            )?;
+            let (fa, fb) = (ma.map(|m| m.macro_f1), mb.map(|m| m.macro_f1));
+            compare_row(out, "macro-F1", fa, fb)?;
+            let (aa, ab) = (ma.map(|m| m.accuracy), mb.map(|m| m.accuracy));
+            compare_row(out, "accuracy", aa, ab)?;
         }
     }
     for (key, e) in [("A", a), ("B", b)] {
