@@ -397,11 +397,7 @@ impl Calibration {
                         "tilted calibration share is not in (0, 1): {share}"
                     ));
                 }
-                Calibration::Isotonic {
-                    scores: scores.clone(),
-                    probabilities: probabilities.clone(),
-                }
-                .validate()
+                validate_knots(scores, probabilities)
             }
             Calibration::Platt { a, b } => {
                 if !a.is_finite() {
@@ -415,47 +411,51 @@ impl Calibration {
             Calibration::Isotonic {
                 scores,
                 probabilities,
-            } => {
-                if scores.is_empty() {
-                    return Err("isotonic calibration has no knots".to_string());
-                }
-                if scores.len() != probabilities.len() {
-                    return Err(format!(
-                        "isotonic calibration has {} knot scores but {} probabilities",
-                        scores.len(),
-                        probabilities.len()
-                    ));
-                }
-                for (i, (&s, &p)) in scores.iter().zip(probabilities).enumerate() {
-                    if !s.is_finite() {
-                        return Err(format!("isotonic knot {i} has a non-finite score: {s}"));
-                    }
-                    if !(0.0..=1.0).contains(&p) {
-                        return Err(format!(
-                            "isotonic knot {i} has a probability outside [0, 1]: {p}"
-                        ));
-                    }
-                }
-                for (i, pair) in scores.windows(2).enumerate() {
-                    if pair[1] <= pair[0] {
-                        return Err(format!(
-                            "isotonic knot scores are not strictly increasing at knot {}",
-                            i + 1
-                        ));
-                    }
-                }
-                for (i, pair) in probabilities.windows(2).enumerate() {
-                    if pair[1] < pair[0] {
-                        return Err(format!(
-                            "isotonic knot probabilities decrease at knot {}",
-                            i + 1
-                        ));
-                    }
-                }
-                Ok(())
-            }
+            } => validate_knots(scores, probabilities),
         }
     }
+}
+
+/// Checks isotonic knots: present, equal in number, finite, strictly
+/// increasing in score, with probabilities in `[0, 1]` and non-decreasing.
+fn validate_knots(scores: &[f64], probabilities: &[f64]) -> Result<(), String> {
+    if scores.is_empty() {
+        return Err("isotonic calibration has no knots".to_string());
+    }
+    if scores.len() != probabilities.len() {
+        return Err(format!(
+            "isotonic calibration has {} knot scores but {} probabilities",
+            scores.len(),
+            probabilities.len()
+        ));
+    }
+    for (i, (&s, &p)) in scores.iter().zip(probabilities).enumerate() {
+        if !s.is_finite() {
+            return Err(format!("isotonic knot {i} has a non-finite score: {s}"));
+        }
+        if !(0.0..=1.0).contains(&p) {
+            return Err(format!(
+                "isotonic knot {i} has a probability outside [0, 1]: {p}"
+            ));
+        }
+    }
+    for (i, pair) in scores.windows(2).enumerate() {
+        if pair[1] <= pair[0] {
+            return Err(format!(
+                "isotonic knot scores are not strictly increasing at knot {}",
+                i + 1
+            ));
+        }
+    }
+    for (i, pair) in probabilities.windows(2).enumerate() {
+        if pair[1] < pair[0] {
+            return Err(format!(
+                "isotonic knot probabilities decrease at knot {}",
+                i + 1
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Linear interpolation through `(xs, ys)`, clamped outside; uses only the
