@@ -54,6 +54,20 @@ impl Family {
         Family::MixedCase,
     ];
 
+    /// Whether normalization undoes this disguise exactly (look-alike
+    /// letters, invisible characters, accents, fullwidth letters, case):
+    /// the disguised comment then has the same features as the clean one.
+    pub fn undone_by_normalization(self) -> bool {
+        matches!(
+            self,
+            Family::Homoglyphs
+                | Family::ZeroWidth
+                | Family::Diacritics
+                | Family::Fullwidth
+                | Family::MixedCase
+        )
+    }
+
     /// The family's name in reports.
     pub fn name(self) -> &'static str {
         match self {
@@ -256,6 +270,27 @@ mod tests {
         assert_eq!(out, "You are an i.d.i.o.t, frankly.");
         // Too short or not a word: left alone.
         assert_eq!(perturb(text, &[8..10, 16..17], Family::Leetspeak), text);
+    }
+
+    /// The families said to be undone by normalization are undone on any
+    /// word, known to the normalizer or not.
+    #[test]
+    fn undone_families_are_undone_on_unknown_words_too() {
+        let normalizer = Normalizer::default();
+        let text = "the pathetic councillor";
+        let undone: Vec<Family> = Family::ALL
+            .into_iter()
+            .filter(|f| f.undone_by_normalization())
+            .collect();
+        assert_eq!(undone.len(), 5);
+        for family in undone {
+            let disguised = perturb(text, &[4..12, 13..23], family);
+            assert_ne!(disguised, text, "{family}");
+            assert_eq!(normalizer.normalize(&disguised).as_str(), text, "{family}");
+        }
+        // A mask on an unknown word is not undone.
+        let masked = perturb(text, std::slice::from_ref(&(4..12)), Family::Masked);
+        assert_ne!(normalizer.normalize(&masked).as_str(), text);
     }
 
     /// The normalizer undoes every family on the insult words it knows.

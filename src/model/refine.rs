@@ -61,18 +61,6 @@ fn default_augment() -> bool {
     true
 }
 
-/// The families whose disguises change a comment's features (the others
-/// are undone exactly by normalization, so their copies would only repeat
-/// the comment).
-pub(crate) const AUGMENT_FAMILIES: [Family; 6] = [
-    Family::Leetspeak,
-    Family::Separators,
-    Family::Spaced,
-    Family::Split,
-    Family::Repeated,
-    Family::Masked,
-];
-
 /// A disguised copy of `text`: its two words with the largest positive
 /// weight in `weights` (one per feature, as a binary head's scoring
 /// weights), rewritten by a family chosen from `salt`. `None` when no word
@@ -107,7 +95,16 @@ pub(crate) fn disguise(
     }
     ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
     let targets: Vec<_> = ranked.into_iter().take(2).map(|(_, r)| r).collect();
-    let family = AUGMENT_FAMILIES[(salt % AUGMENT_FAMILIES.len() as u64) as usize];
+    // Only disguises that change the features: the others would repeat
+    // the comment.
+    let changing = || {
+        Family::ALL
+            .into_iter()
+            .filter(|f| !f.undone_by_normalization())
+    };
+    let family = changing()
+        .nth((salt % changing().count() as u64) as usize)
+        .expect("some families change the features");
     Some(perturb(text, &targets, family))
 }
 
