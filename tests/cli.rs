@@ -481,18 +481,11 @@ fn score_explain_names_the_words() {
 fn train_from_jsonl_writes_a_loadable_model() {
     let env = TestEnv::new();
     let out_path = env.path("m.civ");
-    let out = env.run(
-        &[
-            "train",
-            "training-data/comments.jsonl",
-            "--head",
-            "incivility",
-            "--head",
-            "tone",
-            "-o",
-            out_path.to_str().unwrap(),
-        ],
-        b"",
+    let out = env.train(
+        "training-data/comments.jsonl",
+        &["incivility", "tone"],
+        &[],
+        &out_path,
     );
     out.assert_success()
         .stderr_has("trained on")
@@ -526,17 +519,7 @@ fn train_stops_at_a_malformed_line_naming_file_and_line() {
     let env = TestEnv::new();
     let data = env.write("bad.jsonl", jsonl_with_bad_line_2());
     let out_path = env.path("m.civ");
-    let out = env.run(
-        &[
-            "train",
-            data.to_str().unwrap(),
-            "--head",
-            "incivility",
-            "-o",
-            out_path.to_str().unwrap(),
-        ],
-        b"",
-    );
+    let out = env.train(data.to_str().unwrap(), &["incivility"], &[], &out_path);
     out.assert_code(2)
         .stderr_has(&format!("{}:2:", data.display()));
     assert!(!out_path.exists(), "no model is written");
@@ -552,17 +535,11 @@ fn a_data_line_over_64_mib_is_an_error_even_when_skipping_invalid_rows() {
     for (name, data, line) in [("long.jsonl", jsonl, 2), ("long.csv", csv, 3)] {
         let data = env.write(name, data);
         let out_path = env.path("m.civ");
-        let out = env.run(
-            &[
-                "train",
-                data.to_str().unwrap(),
-                "--head",
-                "incivility",
-                "--skip-invalid",
-                "-o",
-                out_path.to_str().unwrap(),
-            ],
-            b"",
+        let out = env.train(
+            data.to_str().unwrap(),
+            &["incivility"],
+            &["--skip-invalid"],
+            &out_path,
         );
         out.assert_code(2)
             .stderr_has(&format!("{}:{line}:", data.display()))
@@ -577,21 +554,11 @@ fn train_skip_invalid_counts_the_bad_line() {
     let data = env.write("bad.jsonl", jsonl_with_bad_line_2());
     let out_path = env.path("m.civ");
     let report = env.path("report.json");
-    let out = env.run(
-        &[
-            "train",
-            data.to_str().unwrap(),
-            "--head",
-            "incivility",
-            "--head",
-            "tone",
-            "--skip-invalid",
-            "--report",
-            report.to_str().unwrap(),
-            "-o",
-            out_path.to_str().unwrap(),
-        ],
-        b"",
+    let out = env.train(
+        data.to_str().unwrap(),
+        &["incivility", "tone"],
+        &["--skip-invalid", "--report", report.to_str().unwrap()],
+        &out_path,
     );
     out.assert_success();
     Moderator::from_path(&out_path).expect("the model loads");
@@ -634,17 +601,7 @@ fn train_from_csv() {
         .unwrap();
     let data = env.write("comments.csv", w.into_inner().unwrap());
     let out_path = env.path("csv.civ");
-    let out = env.run(
-        &[
-            "train",
-            data.to_str().unwrap(),
-            "--head",
-            "label",
-            "-o",
-            out_path.to_str().unwrap(),
-        ],
-        b"",
-    );
+    let out = env.train(data.to_str().unwrap(), &["label"], &[], &out_path);
     out.assert_success();
     let model = civility::Model::from_path(&out_path).unwrap();
     let head = model.heads().next().unwrap();
@@ -661,17 +618,7 @@ fn failed_training_leaves_the_previous_model_untouched() {
     let before = std::fs::read(&out_path).unwrap();
     // Malformed data: stops while reading.
     let data = env.write("bad.jsonl", jsonl_with_bad_line_2());
-    let out = env.run(
-        &[
-            "train",
-            data.to_str().unwrap(),
-            "--head",
-            "incivility",
-            "-o",
-            out_path.to_str().unwrap(),
-        ],
-        b"",
-    );
+    let out = env.train(data.to_str().unwrap(), &["incivility"], &[], &out_path);
     out.assert_code(2);
     assert_eq!(std::fs::read(&out_path).unwrap(), before);
     // Well-formed data with one label only: fails in training.
@@ -679,17 +626,7 @@ fn failed_training_leaves_the_previous_model_untouched() {
         "one-label.jsonl",
         "{\"text\": \"a\", \"incivility\": \"civil\"}\n{\"text\": \"b\", \"incivility\": \"civil\"}\n",
     );
-    let out = env.run(
-        &[
-            "train",
-            one_label.to_str().unwrap(),
-            "--head",
-            "incivility",
-            "-o",
-            out_path.to_str().unwrap(),
-        ],
-        b"",
-    );
+    let out = env.train(one_label.to_str().unwrap(), &["incivility"], &[], &out_path);
     out.assert_failure().stderr_has("incivility");
     assert_eq!(std::fs::read(&out_path).unwrap(), before);
     assert!(
@@ -749,16 +686,11 @@ fn train_config_with_an_invalid_value_names_the_file() {
 fn train_from_a_missing_file_names_it() {
     let env = TestEnv::new();
     let missing = env.path("absent.jsonl");
-    let out = env.run(
-        &[
-            "train",
-            missing.to_str().unwrap(),
-            "--head",
-            "incivility",
-            "-o",
-            env.path("m.civ").to_str().unwrap(),
-        ],
-        b"",
+    let out = env.train(
+        missing.to_str().unwrap(),
+        &["incivility"],
+        &[],
+        &env.path("m.civ"),
     );
     out.assert_failure().stderr_has(missing.to_str().unwrap());
     let out = env.run(&["train", missing.to_str().unwrap(), "-o", "x.civ"], b"");

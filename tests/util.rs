@@ -137,6 +137,17 @@ impl TestEnv {
     pub fn run<S: AsRef<OsStr>>(&self, args: &[S], stdin: &[u8]) -> Output {
         civility(args, stdin)
     }
+
+    /// Runs `civility train DATA --head H... EXTRA... -o OUT`.
+    pub fn train(&self, data: &str, heads: &[&str], extra: &[&str], out: &Path) -> Output {
+        let mut args = vec!["train", data];
+        for head in heads {
+            args.extend(["--head", head]);
+        }
+        args.extend(extra);
+        args.extend(["-o", out.to_str().expect("a UTF-8 path")]);
+        civility(&args, b"")
+    }
 }
 
 /// Runs the `civility` binary with `args`, feeding it `stdin`. Fails the
