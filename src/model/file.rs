@@ -344,24 +344,32 @@ fn build(
                 h.name
             )));
         }
-        let mut head = Head::new(h.name, h.labels, h.variant, h.alpha, h.n_features)
+        // A binary head's labels are not bounded by the payload's size:
+        // check their number before anything is built from them.
+        if h.positive.is_some() && h.labels.len() != 2 {
+            return Err(damaged(format!(
+                "head {:?} names a positive label but has {} labels, not 2",
+                h.name,
+                h.labels.len()
+            )));
+        }
+        let mut head = Head::described(h.name, h.labels, h.variant, h.alpha, h.n_features)
             .map_err(|e| damaged(e.to_string()))?;
         head.set_shrink(h.shrink)
             .map_err(|e| damaged(e.to_string()))?;
         if counted {
-            let len = head.counts.len();
-            for (c, bytes) in head.counts.iter_mut().zip(payload[at..].chunks_exact(4)) {
-                *c = f32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
-            }
-            at += len * 4;
+            let len = head.labels.len() * n_features * 4;
+            head.counts = payload[at..at + len]
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect();
+            at += len;
             if head.counts.iter().any(|c| !(c.is_finite() && *c >= 0.0)) {
                 return Err(damaged(format!(
                     "head {:?} has a negative or non-finite count",
                     head.name
                 )));
             }
-        } else {
-            head.counts = Vec::new();
         }
         head.class_weights = h.class_weights;
         let positive = match h.positive {
@@ -530,6 +538,22 @@ mod tests {
         let old = read(assemble(&header, &payload).as_slice()).unwrap();
         assert_eq!(old.heads[1].class_bias, None);
         assert_eq!(old, tiny_tone_model(None));
+    }
+
+    #[test]
+    fn a_binary_head_with_more_labels_is_damage() {
+        // The payload holds one column for a binary head whatever its
+        // labels say, so their number must be checked on its own.
+        let (mut header, payload) = split(&bytes_of(&tiny_tone_model(None)));
+        let labels: Vec<String> = (0..10_000).map(|i| format!("l{i}")).collect();
+        header["heads"][0]["labels"] = serde_json::json!(labels);
+        header["heads"][0]["positive"] = serde_json::json!("l1");
+        header["heads"][0]["class_weights"] = serde_json::json!(vec![1.0; 10_000]);
+        let result = read(assemble(&header, &payload).as_slice());
+        assert!(
+            matches!(&result, Err(Error::Damaged(m)) if m.contains("not 2")),
+            "{result:?}"
+        );
     }
 
     #[test]

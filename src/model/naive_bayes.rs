@@ -84,19 +84,32 @@ impl Head {
         alpha: f64,
         n_features: usize,
     ) -> Result<Self> {
-        let name = name.into();
+        let k = labels.len();
+        let mut head = Head::described(name.into(), labels, variant, alpha, n_features)?;
+        head.counts = vec![0.0; k * n_features];
+        Ok(head)
+    }
+
+    /// A head as a loaded model describes it: checked like [`Head::new`],
+    /// but with no counts (a model file holds weights, not counts).
+    pub(crate) fn described(
+        name: String,
+        labels: Vec<String>,
+        variant: Variant,
+        alpha: f64,
+        n_features: usize,
+    ) -> Result<Self> {
         if labels.len() < 2 {
             return Err(Error::InvalidSetting(format!(
                 "head {name:?} needs at least two labels, but has {}",
                 labels.len()
             )));
         }
-        for (i, l) in labels.iter().enumerate() {
-            if labels[..i].contains(l) {
-                return Err(Error::InvalidSetting(format!(
-                    "head {name:?} lists label {l:?} twice"
-                )));
-            }
+        let mut seen = std::collections::HashSet::new();
+        if let Some(l) = labels.iter().find(|l| !seen.insert(l.as_str())) {
+            return Err(Error::InvalidSetting(format!(
+                "head {name:?} lists label {l:?} twice"
+            )));
         }
         check_alpha(alpha)?;
         let k = labels.len();
@@ -108,7 +121,7 @@ impl Head {
             shrink: 0.0,
             n_features,
             class_weights: vec![0.0; k],
-            counts: vec![0.0; k * n_features],
+            counts: Vec::new(),
         })
     }
 
