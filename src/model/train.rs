@@ -385,10 +385,18 @@ pub fn train(
             let review = targets
                 .review_recall
                 .and_then(|r| metrics::threshold_for_recall(&probs, &truth, r));
+            // A threshold without a target, or whose target cannot be
+            // met, keeps the policy's value: the other one is kept
+            // consistent with the value in force, not only with a new one.
+            let review_in_force = review.or(rule.review);
             let reject = targets
                 .reject_precision
                 .and_then(|q| metrics::threshold_for_precision(&probs, &truth, q))
-                .map(|r| r.max(review.unwrap_or(0.0)));
+                .map(|r| r.max(review_in_force.unwrap_or(0.0)))
+                .or(match (review, rule.reject) {
+                    (Some(new), Some(old)) if old < new => Some(new),
+                    _ => None,
+                });
             policy.set_thresholds(review, reject)?;
             chosen = Some(ChosenThresholds {
                 review,
@@ -1151,6 +1159,26 @@ heads.tone = {{ field = "emotions", fractional = true }}
         let moderator = crate::Moderator::new(model).unwrap();
         let verdict = moderator.score("furious outrage today");
         assert_eq!(verdict.tone().unwrap().top().0, "anger");
+    }
+
+    #[test]
+    fn threshold_targets_keep_the_policy_consistent() {
+        // The default policy reviews at 0.5 and rejects at 0.9: a reject
+        // threshold chosen below that review threshold, or a review
+        // threshold above that reject threshold, must not make training
+        // fail at the end.
+        for targets in [
+            "reject_precision = 0.05",
+            "review_recall = 0.02",
+            "review_recall = 0.02\nreject_precision = 0.05",
+        ] {
+            let (model, _) = train_with(&format!("\n[thresholds]\n{targets}"))
+                .unwrap_or_else(|e| panic!("{targets}: {e}"));
+            let main = model.policy().main_rule();
+            if let (Some(review), Some(reject)) = (main.review, main.reject) {
+                assert!(reject >= review, "{targets}: {main:?}");
+            }
+        }
     }
 
     #[test]
