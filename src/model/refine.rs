@@ -48,7 +48,8 @@ pub struct Refine {
     /// way evaders do ("1d10t", "i.d.i.o.t", "id*ot"; see
     /// [`crate::perturb`]). Without it the regression learns to trust whole
     /// words over character n-grams, and disguised words lose more of
-    /// their weight than under plain naive Bayes.
+    /// their weight than under plain naive Bayes. Binary heads only: a
+    /// multi-class head is refined on the comments alone.
     #[serde(default = "default_augment")]
     pub augment: bool,
 }

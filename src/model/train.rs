@@ -798,11 +798,10 @@ fn disguise_all(
     total: &[Head],
     threads: usize,
 ) -> Vec<(usize, SparseVec)> {
-    let Some(h) = config
-        .heads
-        .iter()
-        .position(|hc| hc.refine.is_some_and(|r| r.augment))
-    else {
+    // Only binary heads use the copies: the first binary head that asks.
+    let Some(h) = (0..config.heads.len()).find(|&h| {
+        data.heads[h].positive.is_some() && config.heads[h].refine.is_some_and(|r| r.augment)
+    }) else {
         return Vec::new();
     };
     let weights = total[h].scoring_weights(data.heads[h].positive).weights;
