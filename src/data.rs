@@ -1100,6 +1100,8 @@ fn read_rows(
             let capped = LineCap {
                 inner: std::io::BufReader::new(file),
                 line: 0,
+                quoted: false,
+                record_line: 1,
                 line_no: 1,
                 max: MAX_LINE_BYTES,
                 tripped: std::rc::Rc::clone(&too_long),
@@ -1145,13 +1147,18 @@ fn read_rows(
     Ok(())
 }
 
-/// A reader that fails once a line runs past `max` bytes, setting
-/// `tripped` to that line's number, so a reader that buffers whole records
-/// (the csv crate) cannot be made to hold an unbounded line.
+/// A reader that fails once a CSV record runs past `max` bytes, setting
+/// `tripped` to the number of the line it started on, so a reader that
+/// buffers whole records (the csv crate) cannot be made to hold an
+/// unbounded one. A newline inside a quoted field does not end the record.
 struct LineCap<R> {
     inner: R,
-    /// Bytes of the current line so far.
+    /// Bytes of the current record so far.
     line: usize,
+    /// Inside a quoted field (an escaped quote `""` toggles twice).
+    quoted: bool,
+    /// The line the current record started on.
+    record_line: u64,
     /// The current line's number, from 1.
     line_no: u64,
     max: usize,
@@ -1171,18 +1178,24 @@ impl<R: std::io::Read> std::io::Read for LineCap<R> {
         let n = buf.len().min(room);
         let n = self.inner.read(&mut buf[..n])?;
         for &b in &buf[..n] {
+            if b == b'"' {
+                self.quoted = !self.quoted;
+            }
             if b == b'\n' {
-                self.line = 0;
                 self.line_no += 1;
-            } else {
-                self.line += 1;
-                if self.line > self.max {
-                    self.tripped.set(Some(self.line_no));
-                    return Err(std::io::Error::new(
-                        std::io::ErrorKind::InvalidData,
-                        "line too long",
-                    ));
+                if !self.quoted {
+                    self.line = 0;
+                    self.record_line = self.line_no;
+                    continue;
                 }
+            }
+            self.line += 1;
+            if self.line > self.max {
+                self.tripped.set(Some(self.record_line));
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "line too long",
+                ));
             }
         }
         Ok(n)
@@ -1201,6 +1214,8 @@ mod tests {
         let mut ok = LineCap {
             inner: &b"ab\ncd\nefg"[..],
             line: 0,
+            quoted: false,
+            record_line: 1,
             line_no: 1,
             max: 3,
             tripped: std::rc::Rc::clone(&tripped),
@@ -1212,12 +1227,28 @@ mod tests {
         let mut long = LineCap {
             inner: &b"ab\ncdefgh\n"[..],
             line: 0,
+            quoted: false,
+            record_line: 1,
             line_no: 1,
             max: 3,
             tripped: std::rc::Rc::clone(&tripped),
         };
         let mut some = Vec::new();
         assert!(long.read_to_end(&mut some).is_err());
+        assert_eq!(tripped.get(), Some(2));
+        // A quoted field's newlines do not end the record: a record of
+        // short lines is still one record.
+        let tripped = std::rc::Rc::new(std::cell::Cell::new(None));
+        let mut quoted = LineCap {
+            inner: &b"a\n\"b\nc\nd\ne\"\nf"[..],
+            line: 0,
+            quoted: false,
+            record_line: 1,
+            line_no: 1,
+            max: 6,
+            tripped: std::rc::Rc::clone(&tripped),
+        };
+        assert!(quoted.read_to_end(&mut Vec::new()).is_err());
         assert_eq!(tripped.get(), Some(2));
         assert!(some.len() <= 7, "{some:?}");
     }
