@@ -1291,6 +1291,30 @@ fn score_cuts_a_comment_over_max_bytes_and_says_so() {
 }
 
 #[test]
+fn score_max_bytes_edges() {
+    let model = small();
+    // The line end echo adds is not part of the comment.
+    for input in [&b"Thanks all"[..], b"Thanks all\n", b"Thanks all\r\n"] {
+        let out = civility(
+            &["score", "--json", "--model", &model, "--max-bytes", "10"],
+            input,
+        );
+        out.assert_success();
+        assert_eq!(out.json().get("truncated"), None, "{input:?}");
+    }
+    // Beyond 64 MiB, and --oversize with no limit, are usage errors.
+    let too_big = ((64u64 << 20) + 1).to_string();
+    civility(&["score", "--max-bytes", &too_big], b"hi").assert_code(2);
+    civility(&["score", "--max-bytes", "18446744073709551615"], b"hi").assert_code(2);
+    civility(
+        &["score", "--max-bytes", "0", "--oversize", "reject"],
+        b"hi",
+    )
+    .assert_code(2)
+    .stderr_has("--oversize");
+}
+
+#[test]
 fn score_reads_only_the_beginning_of_a_huge_comment() {
     // Ends inside a character at the read limit: still valid UTF-8.
     let text = format!("{}{}", "a".repeat(1001), "é".repeat(4 << 20));

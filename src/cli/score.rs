@@ -9,8 +9,8 @@ use std::io::{BufRead, Read, Write};
 use std::process::ExitCode;
 
 /// The longest comment read from stdin, and the longest `--jsonl` line,
-/// when `--max-bytes 0` lifts the size limit.
-const UNLIMITED_INPUT_BYTES: usize = 64 << 20;
+/// when `--max-bytes 0` lifts the size limit: a data file's longest line.
+const UNLIMITED_INPUT_BYTES: usize = civility::data::MAX_LINE_BYTES;
 /// The longest `--jsonl` line under a size limit, at least: JSON escapes
 /// can make a line several times longer than its text.
 const MIN_LINE_BYTES: usize = 1 << 20;
@@ -50,13 +50,19 @@ pub struct ScoreArgs {
     /// Worker threads for --jsonl (default: all cores).
     #[arg(long, value_name = "N", default_value_t = 0)]
     threads: usize,
-    /// Score only the first N bytes of a longer comment (0: no limit).
-    #[arg(long, value_name = "N", default_value_t = SizeLimit::DEFAULT_MAX_BYTES)]
-    max_bytes: usize,
+    /// Score only the first N bytes of a longer comment (0: no limit; at
+    /// most 67108864).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = SizeLimit::DEFAULT_MAX_BYTES as u64,
+        value_parser = clap::value_parser!(u64).range(0..=UNLIMITED_INPUT_BYTES as u64)
+    )]
+    max_bytes: u64,
     /// What a comment longer than --max-bytes gets: its truncated part's
-    /// decision, at least review, or reject.
-    #[arg(long, value_enum, value_name = "POLICY", default_value_t = OversizeArg::Truncate)]
-    oversize: OversizeArg,
+    /// decision (truncate, the default), at least review, or reject.
+    #[arg(long, value_enum, value_name = "POLICY")]
+    oversize: Option<OversizeArg>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -67,13 +73,23 @@ enum OversizeArg {
 }
 
 impl ScoreArgs {
-    fn size_limit(&self) -> Option<SizeLimit> {
+    fn size_limit(&self) -> Result<Option<SizeLimit>, BadInput> {
         let on_oversize = match self.oversize {
-            OversizeArg::Truncate => Oversize::Truncate,
-            OversizeArg::Review => Oversize::Review,
-            OversizeArg::Reject => Oversize::Reject,
+            None | Some(OversizeArg::Truncate) => Oversize::Truncate,
+            Some(OversizeArg::Review) => Oversize::Review,
+            Some(OversizeArg::Reject) => Oversize::Reject,
         };
-        (self.max_bytes > 0).then(|| SizeLimit::new(self.max_bytes, on_oversize))
+        if self.max_bytes == 0 {
+            if self.oversize.is_some() {
+                return Err(BadInput(
+                    "--oversize needs a size limit, and --max-bytes 0 sets none".into(),
+                ));
+            }
+            return Ok(None);
+        }
+        // At most 64 MiB (the argument's range), so this fits any usize.
+        let max_bytes = usize::try_from(self.max_bytes).unwrap_or(UNLIMITED_INPUT_BYTES);
+        Ok(Some(SizeLimit::new(max_bytes, on_oversize)))
     }
 }
 
@@ -87,7 +103,7 @@ fn max_line_bytes(limit: Option<SizeLimit>) -> usize {
 
 pub fn run(args: ScoreArgs) -> Result<ExitCode> {
     let mut moderator = args.model.load()?;
-    let limit = args.size_limit();
+    let limit = args.size_limit()?;
     moderator.set_size_limit(limit);
     let stdin = std::io::stdin();
     let stdout = std::io::stdout();
@@ -107,6 +123,11 @@ pub fn run(args: ScoreArgs) -> Result<ExitCode> {
             e.valid_up_to()
         ))
     })?;
+    // The line end `echo` adds is not part of the comment (nor of its size).
+    let text = match text.strip_suffix('\n') {
+        Some(t) => t.strip_suffix('\r').unwrap_or(t),
+        None => text,
+    };
     if text.trim().is_empty() {
         return Err(BadInput(
             "no comment on stdin: pipe the comment text in, e.g. echo 'text' | civility score"
@@ -399,7 +420,10 @@ fn score_jsonl(
         }
         // Contiguous runs of lines, one per thread, each written to its own
         // buffer; a run stops at its first malformed line.
-        let per_thread = batch.len().div_ceil(threads).max(1);
+        // No thread for fewer than 256 lines: more threads than that cost
+        // more to start than they save.
+        let n_runs = threads.min(batch.len().div_ceil(256)).max(1);
+        let per_thread = batch.len().div_ceil(n_runs).max(1);
         let runs: Vec<Run> = std::thread::scope(|s| {
             let workers: Vec<_> = (0..batch.len())
                 .step_by(per_thread)
