@@ -1291,6 +1291,26 @@ fn score_cuts_a_comment_over_max_bytes_and_says_so() {
 }
 
 #[test]
+fn training_on_no_usable_data_is_bad_input() {
+    let env = TestEnv::new();
+    let empty = env.write("empty.jsonl", "");
+    let one_label = env.write(
+        "one.jsonl",
+        "{\"text\": \"fine\", \"incivility\": \"civil\"}\n",
+    );
+    for data in [empty, one_label] {
+        env.train(
+            data.to_str().unwrap(),
+            &["incivility"],
+            &[],
+            &env.path("m.civ"),
+        )
+        .assert_code(2)
+        .stderr_has("no training data");
+    }
+}
+
+#[test]
 fn score_max_bytes_edges() {
     let model = small();
     // The line end echo adds is not part of the comment.

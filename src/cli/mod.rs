@@ -36,7 +36,11 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         c.is::<BadInput>()
             || matches!(
                 c.downcast_ref::<civility::Error>(),
-                Some(civility::Error::Data { .. } | civility::Error::Config { .. })
+                Some(
+                    civility::Error::Data { .. }
+                        | civility::Error::Config { .. }
+                        | civility::Error::NoData(_)
+                )
             )
     });
     if bad_input {
