@@ -664,9 +664,11 @@ fn leet_letter(c: char) -> Option<char> {
 }
 
 /// Folds leetspeak in a word that mixes letters with digits or symbols
-/// ("1d10t", "m0ron", "sh!t", "a$$hole"), but leaves numbers, ordinals and
-/// ordinary alphanumeric names alone ("2020", "4th", "100k", "covid19",
-/// "mp3", "h1n1").
+/// ("1d10t", "m0ron", "sh!t", "a$$hole", "h473"), but leaves numbers,
+/// ordinals and names whose digits all come after their letters alone
+/// ("2020", "4th", "100k", "covid19", "mp3"). A name with a digit between
+/// letters is folded like leetspeak ("h1n1" becomes "hini"): telling it
+/// from a disguised word ending in a digit would need a dictionary.
 fn fold_leet(core: &mut [Ch], spare: &mut Vec<Ch>) {
     let letters = core.iter().filter(|ch| ch.c.is_ascii_alphabetic()).count();
     let leet = core.iter().filter(|ch| leet_letter(ch.c).is_some()).count();
