@@ -179,7 +179,8 @@ fn model_name(path: Option<&Path>) -> String {
     path.map_or_else(|| "built-in".to_string(), |p| p.display().to_string())
 }
 
-fn fmt_opt(x: Option<f64>) -> String {
+/// A metric to three decimals, or "-" where it is undefined.
+pub(super) fn fmt_opt(x: Option<f64>) -> String {
     x.map_or_else(|| "-".into(), |v| format!("{v:.3}"))
 }
 
@@ -367,14 +368,13 @@ fn perturbation(
         writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let f = |x: Option<f64>| x.map_or_else(|| "-".to_string(), |v| format!("{v:.3}"));
     writeln!(
         out,
         "{}: {} comments ({} positive); clean ROC AUC {}, mean score {:.3} positive, {:.3} negative",
         report.head,
         report.comments,
         report.positives,
-        f(report.clean_roc_auc),
+        fmt_opt(report.clean_roc_auc),
         report.clean_mean_positive,
         report.clean_mean_negative
     )?;
@@ -386,10 +386,11 @@ fn perturbation(
     for r in &report.families {
         writeln!(
             out,
-            "{:<12} {:>8} {:>+8.3} {:>6.3} ({:+.3}) {:>6.3} ({:+.3})",
+            "{:<12} {:>8} {:>8} {:>6.3} ({:+.3}) {:>6.3} ({:+.3})",
             r.family,
-            f(r.roc_auc),
-            r.roc_auc_change.unwrap_or(f64::NAN),
+            fmt_opt(r.roc_auc),
+            r.roc_auc_change
+                .map_or_else(|| "-".into(), |v| format!("{v:+.3}")),
             r.mean_positive,
             r.mean_positive_change,
             r.mean_negative,

@@ -11,6 +11,7 @@
 
 mod raster;
 
+use super::fmt_opt;
 use anyhow::{anyhow, Context, Result};
 use civility::evaluate::{BinaryReport, Evaluation, HeadReport, MultiReport};
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
@@ -290,10 +291,6 @@ fn encode_png(rgb: &[u8], w: u32, h: u32) -> std::result::Result<Vec<u8>, png::E
     Ok(out)
 }
 
-fn fmt_metric(x: Option<f64>) -> String {
-    x.map_or_else(|| "-".into(), |v| format!("{v:.3}"))
-}
-
 /// "n = 262", or "n = 262 / 250" if the models saw different counts.
 fn fmt_n(ns: impl Iterator<Item = u64>) -> String {
     let mut ns: Vec<u64> = ns.collect();
@@ -305,12 +302,12 @@ fn fmt_n(ns: impl Iterator<Item = u64>) -> String {
 /// "ROC AUC 0.912" for one model, "ROC AUC 0.912 (A) vs 0.887 (B)" for two.
 fn fmt_title_metric(metric: &str, values: &[Option<f64>]) -> String {
     match values {
-        [one] => format!("{metric} {}", fmt_metric(*one)),
+        [one] => format!("{metric} {}", fmt_opt(*one)),
         _ => {
             let parts: Vec<String> = values
                 .iter()
                 .zip(["A", "B"])
-                .map(|(v, k)| format!("{} ({k})", fmt_metric(*v)))
+                .map(|(v, k)| format!("{} ({k})", fmt_opt(*v)))
                 .collect();
             format!("{metric} {}", parts.join(" vs "))
         }
@@ -475,7 +472,7 @@ fn draw_roc<DB: DrawingBackend>(
         &mut chart,
         series,
         |b| b.roc_curve.iter().map(|&(x, y, _)| (x, y)).collect(),
-        |s| format!("{}, AUC {}", s.name, fmt_metric(s.report.roc_auc)),
+        |s| format!("{}, AUC {}", s.name, fmt_opt(s.report.roc_auc)),
         |b| {
             let c = &b.confusion;
             let negatives = c.fp + c.tn;
@@ -513,7 +510,7 @@ fn draw_pr<DB: DrawingBackend>(
         &mut chart,
         series,
         |b| pr_steps(&b.pr_curve),
-        |s| format!("{}, AP {}", s.name, fmt_metric(s.report.pr_auc)),
+        |s| format!("{}, AP {}", s.name, fmt_opt(s.report.pr_auc)),
         |b| (b.confusion.tp + b.confusion.fp > 0).then_some((b.recall, b.precision)),
     )?;
     draw_legend(&mut chart, SeriesLabelPosition::LowerLeft)
@@ -577,7 +574,7 @@ fn draw_reliability<DB: DrawingBackend>(
             .collect();
         chart
             .draw_series(LineSeries::new(points, s.color.stroke_width(2)))?
-            .label(format!("{}, ECE {}", s.name, fmt_metric(s.report.ece)))
+            .label(format!("{}, ECE {}", s.name, fmt_opt(s.report.ece)))
             .legend(line_legend(s.color, 3));
         // Point area grows with the bin's share of comments.
         chart.draw_series(bins.iter().map(|b| {
