@@ -1116,6 +1116,41 @@ fn eval_compare_prints_both_models_side_by_side() {
 }
 
 #[test]
+fn eval_compare_applies_the_threshold_flags_to_both_models() {
+    // Even a value equal to model A's own threshold is applied to B.
+    let info = civility(&["info"], b"");
+    info.assert_success();
+    let own = info.json()["policy"]["rules"][0]["review"]
+        .as_f64()
+        .unwrap();
+    let review = own.to_string();
+    let out = civility(
+        &[
+            "eval",
+            "training-data/validation.jsonl",
+            "--head",
+            "incivility",
+            "--compare",
+            &small(),
+            "--review",
+            &review,
+            "--reject",
+            "0.99",
+        ],
+        b"",
+    );
+    out.assert_success();
+    let row = out
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("threshold"))
+        .unwrap_or_else(|| panic!("{}", out.stdout));
+    let values: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(values[1], format!("{own:.3}"), "{row}");
+    assert_eq!(values[2], format!("{own:.3}"), "{row}");
+}
+
+#[test]
 fn eval_compare_with_plot_overlays_both_models() {
     let env = TestEnv::new();
     let dir = env.path("plots");

@@ -23,7 +23,13 @@ pub struct ModelArgs {
 impl ModelArgs {
     /// Loads the model and applies the threshold overrides.
     pub fn load(&self) -> Result<Moderator> {
-        let mut moderator = load_model(self.model.as_ref())?;
+        self.load_from(self.model.as_ref())
+    }
+
+    /// Loads the model at `path` (the built-in one for `None`) with the
+    /// same threshold overrides, e.g. a second model to compare.
+    pub fn load_from(&self, path: Option<&PathBuf>) -> Result<Moderator> {
+        let mut moderator = load_model(path)?;
         moderator
             .set_thresholds(self.review, self.reject)
             .map_err(|e| BadInput(e.to_string()))?;

@@ -5,12 +5,11 @@
 // `cli/mod.rs` and plotting is only part of `eval`.
 mod plot;
 
-use super::args::{load_model, DataArgs, ModelArgs};
-use anyhow::Result;
+use super::args::{DataArgs, ModelArgs};
+use anyhow::{Context, Result};
 use civility::evaluate::{
     evaluate, perturbation_report, BinaryReport, Evaluation, HeadReport, Subset,
 };
-use civility::Moderator;
 use plot::Run;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -81,7 +80,11 @@ pub struct EvalArgs {
 pub fn run(args: EvalArgs) -> Result<ExitCode> {
     let moderator = args.model.load()?;
     let other = match &args.compare {
-        Some(path) => Some(load_other(&moderator, path)?),
+        Some(path) => Some(
+            args.model
+                .load_from(Some(path))
+                .with_context(|| format!("--compare {}", path.display()))?,
+        ),
         None => None,
     };
     let mut model_heads: Vec<String> = Vec::new();
@@ -153,25 +156,6 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Loads the `--compare` model with the threshold overrides given for the
-/// main one. `ModelArgs` keeps those flags to itself, so they are read
-/// back as the main rule's thresholds that differ from its model's own.
-fn load_other(main: &Moderator, path: &Path) -> Result<Moderator> {
-    let mut other = load_model(Some(&path.to_path_buf()))?;
-    let given = main.policy().rules.first();
-    let own = main.model().policy().rules.first();
-    if let (Some(given), Some(own)) = (given, own) {
-        let review = given.review.filter(|_| given.review != own.review);
-        let reject = given.reject.filter(|_| given.reject != own.reject);
-        if review.is_some() || reject.is_some() {
-            other
-                .set_thresholds(review, reject)
-                .map_err(|e| super::BadInput(format!("--compare {}: {e}", path.display())))?;
-        }
-    }
-    Ok(other)
 }
 
 /// How a model is named in comparisons and plot legends.
