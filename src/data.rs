@@ -502,6 +502,13 @@ impl TrainingConfig {
                 r.validate()
                     .map_err(|e| format!("head {:?}: {e}", h.name))?;
             }
+            if h.tune_bias && self.calibration.folds < 2 {
+                return Err(format!(
+                    "head {:?}: tune_bias works on out-of-fold scores, so it needs \
+                     calibration.folds of at least 2",
+                    h.name
+                ));
+            }
         }
         if !(0.0..1.0).contains(&self.split.holdout) {
             return Err(format!(

@@ -1205,6 +1205,15 @@ heads.tone = {{ field = "emotions", fractional = true }}
     }
 
     #[test]
+    fn tune_bias_is_refused_without_folds() {
+        let result = train_with("tune_bias = true\n\n[calibration]\nfolds = 0");
+        assert!(
+            matches!(result, Err(Error::Config { ref message, .. }) if message.contains("tune_bias")),
+            "{result:?}"
+        );
+    }
+
+    #[test]
     fn tune_bias_is_refused_on_a_binary_head() {
         let dir = tempfile::tempdir().unwrap();
         let path = write_corpus(dir.path(), "");
