@@ -393,17 +393,6 @@ fn build(
                 )));
             }
         }
-        if let Some(b) = &h.class_bias {
-            if positive.is_some()
-                || b.len() != head.labels.len()
-                || b.iter().any(|x| !x.is_finite())
-            {
-                return Err(damaged(format!(
-                    "head {:?} has invalid class biases",
-                    head.name
-                )));
-            }
-        }
         let mut state = HeadState {
             head,
             bias: Vec::new(),
