@@ -300,19 +300,19 @@ pub fn perturbation_report(
     }
     let labels: Vec<bool> = rows.iter().map(|r| r.1).collect();
     let texts: Vec<&str> = rows.iter().map(|r| r.0).collect();
-    let targets: Vec<Vec<std::ops::Range<usize>>> = texts
-        .iter()
-        .map(|t| {
-            moderator
-                .explain(t)
-                .evidence
-                .into_iter()
-                .filter(|e| e.weight > 0.0 && e.text.len() >= 3)
-                .filter(|e| e.text.bytes().all(|b| b.is_ascii_alphabetic()))
-                .take(2)
-                .map(|e| e.span)
-                .collect()
+    // The words each comment's own explanation weighs most, on all threads.
+    let chunks: Vec<&[&str]> = texts.chunks(256).collect();
+    let targets: Vec<Vec<std::ops::Range<usize>>> =
+        crate::parallel::parallel_map(&chunks, threads, |part| {
+            part.iter()
+                .map(|t| {
+                    let evidence = moderator.explain(t).evidence;
+                    crate::perturb::targets(t, evidence.into_iter().map(|e| (e.span, e.weight)))
+                })
+                .collect::<Vec<_>>()
         })
+        .into_iter()
+        .flatten()
         .collect();
     let scores = |texts: &[&str]| -> Vec<f64> {
         score_parallel(moderator, texts, threads)

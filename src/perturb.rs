@@ -209,6 +209,27 @@ impl fmt::Display for Family {
     }
 }
 
+/// The words an evader would disguise: the two (at most) with the largest
+/// positive weight, among those [`perturb`] rewrites (ASCII words of three
+/// letters or more). `words` gives each word's byte range in `text` and its
+/// weight toward the label evaders want to avoid; ties keep their order.
+pub fn targets(
+    text: &str,
+    words: impl IntoIterator<Item = (std::ops::Range<usize>, f64)>,
+) -> Vec<std::ops::Range<usize>> {
+    let mut ranked: Vec<(std::ops::Range<usize>, f64)> = words
+        .into_iter()
+        .filter(|(span, w)| {
+            *w > 0.0
+                && text
+                    .get(span.clone())
+                    .is_some_and(|s| s.len() >= 3 && s.bytes().all(|b| b.is_ascii_alphabetic()))
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    ranked.into_iter().take(2).map(|(span, _)| span).collect()
+}
+
 /// Rewrites the words at the given byte ranges of `text` with `family`.
 /// Ranges that are not ASCII-alphabetic words of at least three letters are
 /// left alone; ranges must not overlap.

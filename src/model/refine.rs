@@ -29,7 +29,7 @@
 use super::calibration::sigmoid;
 use super::naive_bayes::HeadWeights;
 use crate::features::SparseVec;
-use crate::perturb::{perturb, Family};
+use crate::perturb::{perturb, targets, Family};
 use crate::pipeline::Pipeline;
 use serde::{Deserialize, Serialize};
 
@@ -79,23 +79,11 @@ pub(crate) fn disguise(
         .visit(&analysis.normalized, text, &analysis.tokens, |t, f, v| {
             per_token[t] += f64::from(v) * weights[f as usize];
         });
-    let mut ranked: Vec<(f64, std::ops::Range<usize>)> = analysis
-        .tokens
-        .iter()
-        .zip(per_token)
-        .filter(|(t, w)| {
-            *w > 0.0
-                && text
-                    .get(t.span.clone())
-                    .is_some_and(|s| s.len() >= 3 && s.bytes().all(|b| b.is_ascii_alphabetic()))
-        })
-        .map(|(t, w)| (w, t.span.clone()))
-        .collect();
-    if ranked.is_empty() {
+    let spans = analysis.tokens.iter().map(|t| t.span.clone());
+    let targets = targets(text, spans.zip(per_token));
+    if targets.is_empty() {
         return None;
     }
-    ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let targets: Vec<_> = ranked.into_iter().take(2).map(|(_, r)| r).collect();
     // Only disguises that change the features: the others would repeat
     // the comment.
     let changing = || {
