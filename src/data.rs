@@ -305,6 +305,11 @@ impl LabelRule {
         if self.single || self.fractional {
             match v {
                 Value::Array(a) if a.len() == 1 => v = &a[0],
+                // Several values that come to one label are that label.
+                Value::Array(a) if self.fractional => {
+                    let labels = self.distinct_labels(a);
+                    return (labels.len() == 1).then(|| labels[0].clone());
+                }
                 _ => return None,
             }
         }
@@ -357,6 +362,19 @@ impl LabelRule {
         let Some(Value::Array(items)) = lookup(row, &self.field) else {
             return Vec::new();
         };
+        let labels = self.distinct_labels(items);
+        if labels.len() < 2 {
+            return Vec::new();
+        }
+        let w = 1.0 / labels.len() as f32;
+        labels.into_iter().map(|l| (l, w)).collect()
+    }
+}
+
+impl LabelRule {
+    /// The distinct labels of an array's values, through `map` when one is
+    /// given (unmapped values are left out), in order of appearance.
+    fn distinct_labels(&self, items: &[Value]) -> Vec<String> {
         let mut labels: Vec<String> = Vec::new();
         for item in items {
             let Some(s) = scalar(item) else { continue };
@@ -365,17 +383,11 @@ impl LabelRule {
             } else {
                 self.map.get(&s).cloned()
             };
-            if let Some(l) = label {
-                if !labels.contains(&l) {
-                    labels.push(l);
-                }
+            if let Some(l) = label.filter(|l| !labels.contains(l)) {
+                labels.push(l);
             }
         }
-        if labels.len() < 2 {
-            return Vec::new();
-        }
-        let w = 1.0 / labels.len() as f32;
-        labels.into_iter().map(|l| (l, w)).collect()
+        labels
     }
 }
 
@@ -1375,6 +1387,14 @@ mod tests {
             vec![("j".to_string(), 0.5), ("f".to_string(), 0.5)]
         );
         assert!(mapped.fractional_labels(&two).is_empty());
+        // Several values that come to one label are that label, not
+        // an unlabelled row.
+        assert_eq!(mapped.label(&two), Some("j".into()));
+        assert_eq!(
+            r.label(&json!({"ekman": ["joy", "joy"]})),
+            Some("joy".into())
+        );
+        assert_eq!(mapped.label(&json!({"ekman": ["anger", "disgust"]})), None);
         // Without `fractional`, or without an array, nothing.
         assert!(rule("field = 'ekman'\nsingle = true")
             .fractional_labels(&two)
