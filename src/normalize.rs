@@ -17,6 +17,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
+use std::sync::OnceLock;
 use unicode_normalization::char::{decompose_canonical, is_combining_mark};
 use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
@@ -165,15 +166,40 @@ impl Normalizer {
     /// buffers: once they have grown to a comment's size, normalizing
     /// another allocates nothing.
     pub(crate) fn normalize_into(&self, input: &str, out: &mut Normalized, state: &mut WordState) {
+        self.normalize_with(input, out, state, true);
+    }
+
+    /// `normalize_into`, with or without the shortcut for plain ASCII
+    /// words (tests check that both give the same result).
+    fn normalize_with(&self, input: &str, out: &mut Normalized, state: &mut WordState, fast: bool) {
         out.text.clear();
         out.starts.clear();
         out.ends.clear();
         state.word.clear();
         state.singles.clear();
         state.space = None;
-        for (i, c) in input.char_indices() {
+        let bytes = input.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if state.word.is_empty() && fast {
+                if let Some(len) = self.plain_ascii_chunk(&bytes[i..]) {
+                    // What `end_word` does with a word no rule changes.
+                    self.flush_singles(state, out, &[]);
+                    emit_ascii(out, state.space.take(), &input[i..i + len], i as u32);
+                    if self.config.lowercase {
+                        let n = out.text.len();
+                        out.text[n - len..].make_ascii_lowercase();
+                    }
+                    i += len;
+                    continue;
+                }
+            }
+            let Some(c) = input[i..].chars().next() else {
+                break;
+            };
             let start = i as u32;
-            let end = (i + c.len_utf8()) as u32;
+            i += c.len_utf8();
+            let end = i as u32;
             if is_invisible(c) {
                 continue;
             }
@@ -188,6 +214,69 @@ impl Normalizer {
         }
         self.end_word(state, out);
         self.flush_singles(state, out, &[]);
+    }
+
+    /// The length of the whitespace-delimited chunk at the start of
+    /// `bytes` if it is printable ASCII that no rule would change: the
+    /// character-by-character path would give the same text, with every
+    /// byte mapped to itself. Most words of most comments are such chunks.
+    ///
+    /// No rule changes a chunk whose core (`core_bounds`) is empty, or two
+    /// or more letters with no run longer than `max_repeat` and, if a
+    /// letter is doubled, whose runs spell no lexicon word ("fuuck"): look-alikes,
+    /// separators, masks and leetspeak need a character other than a
+    /// letter in the core. A chunk followed by a character outside ASCII
+    /// is left to the slow path, which may join that character to the word.
+    fn plain_ascii_chunk(&self, bytes: &[u8]) -> Option<usize> {
+        let len = bytes
+            .iter()
+            .position(|b| !b.is_ascii_graphic())
+            .unwrap_or(bytes.len());
+        if len == 0 || bytes.get(len).is_some_and(|b| !b.is_ascii()) {
+            return None;
+        }
+        let chunk = &bytes[..len];
+        let lead = chunk
+            .iter()
+            .position(|&b| b.is_ascii_alphanumeric() || b == b'$')
+            .unwrap_or(len);
+        let trail = chunk
+            .iter()
+            .rposition(|&b| b.is_ascii_alphanumeric() || matches!(b, b'$' | b'*' | b'#'))
+            .map_or(0, |k| k + 1);
+        if lead >= trail {
+            return Some(len);
+        }
+        let core = &chunk[lead..trail];
+        let letter = |b: &u8| match self.config.lowercase {
+            true => b.is_ascii_alphabetic(),
+            false => b.is_ascii_lowercase(),
+        };
+        if core.len() < 2 || !core.iter().all(letter) {
+            return None;
+        }
+        let max_repeat = self.config.max_repeat;
+        if max_repeat == 0 {
+            return Some(len);
+        }
+        let same = |a: u8, b: u8| a.eq_ignore_ascii_case(&b);
+        let mut doubled = false;
+        let mut run = 1;
+        for w in core.windows(2) {
+            if same(w[0], w[1]) {
+                run += 1;
+                doubled = true;
+                if run > max_repeat {
+                    return None;
+                }
+            } else {
+                run = 1;
+            }
+        }
+        if doubled && stretches_lexicon_word(core) {
+            return None;
+        }
+        Some(len)
     }
 
     /// Character-level folding: NFKC, diacritics, case.
@@ -472,6 +561,19 @@ fn emit_word(out: &mut Normalized, space: Option<(u32, u32)>, head: &[Ch], tail:
     for ch in head.iter().chain(tail) {
         out.push(ch.c, ch.start, ch.end);
     }
+}
+
+/// Writes an ASCII chunk whose first byte is at `offset` in the
+/// original, like `emit_word`: every byte maps to itself.
+fn emit_ascii(out: &mut Normalized, space: Option<(u32, u32)>, chunk: &str, offset: u32) {
+    if !out.text.is_empty() {
+        let (start, end) = space.unwrap_or((offset, offset));
+        out.push(' ', start, end);
+    }
+    out.text.push_str(chunk);
+    let end = offset + chunk.len() as u32;
+    out.starts.extend(offset..end);
+    out.ends.extend(offset + 1..end + 1);
 }
 
 /// Drops combining marks after a Latin letter: accents on letters that
@@ -840,6 +942,38 @@ const LEXICON: &[&str] = &[
 /// The length of the longest word in [`LEXICON`], all of which are ASCII.
 const LEXICON_MAX_LEN: usize = 12;
 
+/// True if the ASCII letters `core`, with each run of one letter (in
+/// any case) counted once, spell a lexicon word with its runs counted
+/// once: `squeeze` would rewrite the word ("fuuck", "kiil").
+fn stretches_lexicon_word(core: &[u8]) -> bool {
+    static RUNS: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
+    let runs = RUNS.get_or_init(|| LEXICON.iter().map(|w| runs_of(w.bytes())).collect());
+    let mut own = [0u8; LEXICON_MAX_LEN];
+    let mut n = 0;
+    for b in core.iter().map(u8::to_ascii_lowercase) {
+        if n > 0 && own[n - 1] == b {
+            continue;
+        }
+        if n == LEXICON_MAX_LEN {
+            return false;
+        }
+        own[n] = b;
+        n += 1;
+    }
+    runs.iter().any(|w| w[..] == own[..n])
+}
+
+/// The letters of `word` with each run counted once.
+fn runs_of(word: impl Iterator<Item = u8>) -> Vec<u8> {
+    let mut out: Vec<u8> = Vec::new();
+    for b in word {
+        if out.last() != Some(&b) {
+            out.push(b);
+        }
+    }
+    out
+}
+
 fn lexicon_word(chars: &[Ch]) -> Option<&'static str> {
     if chars.len() > LEXICON_MAX_LEN {
         return None;
@@ -1023,5 +1157,130 @@ mod tests {
             n.normalize("1d10t f*ck s t u p i d").as_str(),
             "1d10t f*ck s t u p i d"
         );
+    }
+}
+
+#[cfg(test)]
+mod shortcut {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The normalizer's output with and without the plain-ASCII shortcut.
+    fn both(normalizer: &Normalizer, text: &str) -> [(String, Vec<u32>, Vec<u32>); 2] {
+        [true, false].map(|fast| {
+            let mut out = Normalized::default();
+            normalizer.normalize_with(text, &mut out, &mut WordState::default(), fast);
+            (out.text, out.starts, out.ends)
+        })
+    }
+
+    fn configs() -> Vec<Normalizer> {
+        let with = |f: fn(&mut NormalizerConfig)| {
+            let mut config = NormalizerConfig::default();
+            f(&mut config);
+            Normalizer::new(config)
+        };
+        vec![
+            Normalizer::default(),
+            with(|c| c.lowercase = false),
+            with(|c| c.max_repeat = 0),
+            with(|c| c.max_repeat = 3),
+            with(|c| c.separators = false),
+            with(|c| c.masks = false),
+        ]
+    }
+
+    const TRICKY: &[&str] = &[
+        "good",
+        "Good",
+        "GOOD",
+        "fuuck",
+        "FUuck",
+        "kiill",
+        "kiil",
+        "aa",
+        "Aa",
+        "a",
+        "I",
+        "$hit",
+        "a$$",
+        "f***",
+        "sh#",
+        "hello@x.",
+        "x@y.z",
+        "http://x.y",
+        "www.x",
+        "s t u p i d",
+        "a b c d",
+        "I I I",
+        "x\u{200B}y",
+        "ab\u{0301}",
+        "Heyyy",
+        "ok!!",
+        "--",
+        "(\"good\")",
+        "Ww",
+        "wellll",
+        "asss",
+        "ass",
+        "Ass.",
+        "assss",
+        "bulllshit",
+        "bullshit",
+        "a\u{a0}b",
+        "idiot\u{ff01}",
+        "\u{0456}diot",
+        "x\ty\r\nz",
+        "!!! ???",
+        "stupid\u{7f}x",
+        "mr. t",
+        "u s a",
+        "e.g.",
+        "o k",
+        "*",
+        "#",
+        "$",
+        "5",
+        "a5",
+        "ab5",
+        "no,\u{2019}t",
+    ];
+
+    #[test]
+    fn tricky_chunks() {
+        for normalizer in configs() {
+            for text in TRICKY {
+                let [fast, slow] = both(&normalizer, text);
+                assert_eq!(fast, slow, "{text:?} with {:?}", normalizer.config());
+            }
+        }
+    }
+
+    #[test]
+    fn our_comments() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/training-data");
+        for file in ["comments.jsonl", "validation.jsonl"] {
+            let data = std::fs::read_to_string(format!("{dir}/{file}")).unwrap();
+            for line in data.lines() {
+                let row: serde_json::Value = serde_json::from_str(line).unwrap();
+                let text = row["text"].as_str().unwrap();
+                for normalizer in configs() {
+                    let [fast, slow] = both(&normalizer, text);
+                    assert_eq!(fast, slow, "{text:?}");
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn same_as_character_by_character(
+            text in "([a-dA-D]{1,4}|[fF]u{1,3}ck|[kK]i{1,2}l{1,3}|as{1,3}|[ .!*#$@15]|\u{200B}|\u{0456}|\u{e9}|\u{301}| {1,2}|\n){0,24}"
+        ) {
+            for normalizer in configs() {
+                let [fast, slow] = both(&normalizer, &text);
+                prop_assert_eq!(fast, slow);
+            }
+        }
     }
 }
