@@ -4,7 +4,7 @@
 //! carries, so a model is always scored with the normalization and features
 //! it was trained with.
 
-use crate::features::{FeatureConfig, SparseVec, Vectorizer};
+use crate::features::{FeatureConfig, Keys, SparseVec, Vectorizer};
 use crate::normalize::{Normalized, Normalizer, NormalizerConfig, WordState};
 use crate::tokenize::{Token, Tokenizer};
 use serde::{Deserialize, Serialize};
@@ -46,7 +46,7 @@ pub struct Scratch {
     pub(crate) normalized: Normalized,
     pub(crate) words: WordState,
     pub(crate) tokens: Vec<Token>,
-    pub(crate) pairs: Vec<(u32, f32)>,
+    pub(crate) keys: Keys,
     pub(crate) features: SparseVec,
     /// Per weight-table column, the sum over the comment's features.
     pub(crate) sums: Vec<f64>,
@@ -104,7 +104,7 @@ impl Pipeline {
             normalized,
             text,
             &scratch.tokens,
-            &mut scratch.pairs,
+            &mut scratch.keys,
             &mut scratch.features,
         );
     }

@@ -647,7 +647,7 @@ impl Moderator {
             &analysis.normalized,
             text,
             &analysis.tokens,
-            &mut scratch.pairs,
+            &mut scratch.keys,
             &mut scratch.features,
         );
         Explanation {
