@@ -123,6 +123,18 @@ impl std::fmt::Debug for Weights {
 }
 
 /// Number of table columns of a head.
+/// True if no value is infinite or NaN. Checks a block at a time with
+/// no early exit, which the compiler turns into vector instructions: the
+/// default model's 4.5 million weights take a fraction of a millisecond.
+fn all_finite(values: &[f32]) -> bool {
+    const EXPONENT: u32 = 0x7f80_0000;
+    values.chunks(256).all(|block| {
+        block.iter().fold(0u32, |bad, w| {
+            bad | u32::from(w.to_bits() & EXPONENT == EXPONENT)
+        }) == 0
+    })
+}
+
 pub(crate) fn columns_of(h: &HeadState) -> usize {
     if h.positive.is_some() {
         1
@@ -306,7 +318,7 @@ impl Model {
             .heads
             .iter()
             .any(|h| h.bias.iter().any(|b| !b.is_finite()))
-            || self.table.weights.iter().any(|w| !w.is_finite())
+            || !all_finite(&self.table.weights)
         {
             return Err(Error::InvalidSetting(
                 "the model has a non-finite weight".into(),
@@ -706,6 +718,33 @@ impl Moderator {
     }
 }
 
+/// How many features ahead of the one being added [`accumulate`] asks
+/// for the row of. The default model's table (12.6 MB) is larger than
+/// the caches, and a comment's features are scattered over it: waiting
+/// for rows was a fifth of the time of `score --jsonl`. Asking 16 rows
+/// ahead gave 10% more comments a second (8 and 16 measured alike, 4 less).
+const PREFETCH_AHEAD: usize = 16;
+
+/// Asks the processor to bring `row` into the cache: a hint, which
+/// changes no value and cannot fail.
+#[inline(always)]
+fn prefetch(row: &[f32]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let (first, last) = (row.as_ptr(), row.as_ptr().wrapping_add(row.len() - 1));
+        // SAFETY: `_mm_prefetch` needs SSE, which every x86_64 processor
+        // has, and only hints: it reads nothing the program can see and
+        // never faults. Both addresses are inside `row`.
+        unsafe {
+            _mm_prefetch::<_MM_HINT_T0>(first.cast());
+            _mm_prefetch::<_MM_HINT_T0>(last.cast());
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = row;
+}
+
 /// Adds `x`'s rows of the weight table (`stride` columns) into `sums`.
 /// The common widths get a loop of a width known at compile time, which
 /// the compiler unrolls and vectorizes; every column still adds its terms
@@ -713,7 +752,10 @@ impl Moderator {
 fn accumulate(weights: &[f32], stride: usize, x: &SparseVec, sums: &mut [f64]) {
     fn fixed<const S: usize>(weights: &[f32], x: &SparseVec, sums: &mut [f64]) {
         let sums: &mut [f64; S] = sums.try_into().expect("one sum per column");
-        for (f, v) in x.iter() {
+        for (i, (f, v)) in x.iter().enumerate() {
+            if let Some(&ahead) = x.indices.get(i + PREFETCH_AHEAD) {
+                prefetch(&weights[ahead as usize * S..][..S]);
+            }
             let at = f as usize * S;
             let row: &[f32; S] = weights[at..at + S].try_into().expect("a whole row");
             let v = f64::from(v);
@@ -731,7 +773,10 @@ fn accumulate(weights: &[f32], stride: usize, x: &SparseVec, sums: &mut [f64]) {
         };
     }
     widths!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
-    for (f, v) in x.iter() {
+    for (i, (f, v)) in x.iter().enumerate() {
+        if let Some(&ahead) = x.indices.get(i + PREFETCH_AHEAD) {
+            prefetch(&weights[ahead as usize * stride..][..stride]);
+        }
         let at = f as usize * stride;
         let v = f64::from(v);
         for (a, &w) in sums.iter_mut().zip(&weights[at..at + stride]) {
@@ -1078,6 +1123,23 @@ pub(crate) fn tiny_tone_model(class_bias: Option<Vec<f64>>) -> Model {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn all_finite_finds_every_non_finite_value() {
+        let mut values = vec![1.0f32; 1000];
+        values[3] = f32::MAX;
+        values[4] = f32::MIN_POSITIVE / 2.0;
+        values[5] = -0.0;
+        assert!(all_finite(&values));
+        assert!(all_finite(&[]));
+        for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+            for at in [0, 255, 256, 999] {
+                let mut v = values.clone();
+                v[at] = bad;
+                assert!(!all_finite(&v), "{bad} at {at}");
+            }
+        }
+    }
 
     #[test]
     fn the_embedded_weight_table_is_read_in_place() {
