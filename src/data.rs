@@ -607,6 +607,24 @@ pub struct Example {
     pub fractional: Vec<(usize, u16, f32)>,
 }
 
+impl Example {
+    /// The labels of head `head` this comment carries, each with its share
+    /// of the comment's weight: its label with share 1, or the labels of a
+    /// `fractional` rule with their fractions. Empty if it has none.
+    pub fn shares(&self, head: usize) -> impl Iterator<Item = (usize, f32)> + '_ {
+        let single = self.labels.get(head).copied().flatten();
+        let fractional = self
+            .fractional
+            .iter()
+            .filter(move |&&(h, _, _)| h == head)
+            .map(|&(_, c, frac)| (usize::from(c), frac));
+        single
+            .map(|c| (usize::from(c), 1.0))
+            .into_iter()
+            .chain(fractional)
+    }
+}
+
 /// A head's labels as found in configuration and data.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HeadLabels {
@@ -1356,6 +1374,23 @@ mod tests {
         assert_eq!(text_key(1, "Hello  World"), text_key(1, "hello world\n"));
         assert_ne!(text_key(1, "hello world"), text_key(2, "hello world"));
         assert_ne!(text_key(1, "hello world"), text_key(1, "helloworld"));
+    }
+
+    #[test]
+    fn shares_give_single_and_fractional_labels_alike() {
+        let e = Example {
+            text: "a".into(),
+            labels: vec![Some(1), None, None],
+            weight: 2.0,
+            source: 0,
+            part: Part::Train,
+            hash: 0,
+            fractional: vec![(1, 0, 0.5), (2, 3, 0.25), (1, 2, 0.5)],
+        };
+        assert_eq!(e.shares(0).collect::<Vec<_>>(), vec![(1, 1.0)]);
+        assert_eq!(e.shares(1).collect::<Vec<_>>(), vec![(0, 0.5), (2, 0.5)]);
+        assert_eq!(e.shares(2).collect::<Vec<_>>(), vec![(3, 0.25)]);
+        assert_eq!(e.shares(3).count(), 0);
     }
 
     #[test]

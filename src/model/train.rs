@@ -31,7 +31,7 @@ use super::naive_bayes::{Head, HeadWeights};
 use super::refine::{self, Refine};
 use super::{HeadState, Model, Table};
 use crate::data::{
-    CalibrationMethod, CalibrationWeights, Dataset, Part, SourceReport, TrainingConfig,
+    CalibrationMethod, CalibrationWeights, Dataset, Example, Part, SourceReport, TrainingConfig,
 };
 use crate::error::{Error, Result};
 use crate::features::SparseVec;
@@ -168,16 +168,10 @@ pub fn train(
     let mut fold_heads: Vec<Vec<Head>> =
         (0..folds).map(|_| empty_heads()).collect::<Result<_>>()?;
     for (i, (e, x)) in train.iter().zip(&vectors).enumerate() {
-        let f = fold_of(e.hash);
-        for (h, label) in e.labels.iter().enumerate() {
-            if let Some(c) = label {
-                let c = usize::from(*c);
-                fold_heads[f][h].add(x, c, e.weight * balance[e.source][h][c]);
+        for (h, head) in fold_heads[fold_of(e.hash)].iter_mut().enumerate() {
+            for (c, share) in e.shares(h) {
+                head.add(x, c, weight(e, h, c, share, &balance));
             }
-        }
-        for &(h, c, frac) in &e.fractional {
-            let c = usize::from(c);
-            fold_heads[f][h].add(x, c, e.weight * frac * balance[e.source][h][c]);
         }
         if i % 4096 == 0 {
             progress("counting", i, train.len());
@@ -436,12 +430,19 @@ pub fn train(
     Ok((model, report))
 }
 
+/// The training weight of comment `e`'s `share` of label `c` of head `h`:
+/// the comment's weight, times the share, times the label's factor in
+/// `balance` (per source, head and label).
+fn weight(e: &Example, h: usize, c: usize, share: f32, balance: &[Vec<Vec<f32>>]) -> f32 {
+    e.weight * share * balance[e.source][h][c]
+}
+
 /// Per source, head and label: the factor that gives every label of a
 /// head equal total weight within a source marked `balance` (1 elsewhere).
 fn class_balance(
     config: &TrainingConfig,
     data: &Dataset,
-    train: &[&crate::data::Example],
+    train: &[&Example],
 ) -> Vec<Vec<Vec<f32>>> {
     let mut totals: Vec<Vec<Vec<f64>>> = config
         .sources
@@ -454,13 +455,10 @@ fn class_balance(
         })
         .collect();
     for e in train {
-        for (h, label) in e.labels.iter().enumerate() {
-            if let Some(c) = label {
-                totals[e.source][h][usize::from(*c)] += f64::from(e.weight);
+        for (h, totals) in totals[e.source].iter_mut().enumerate() {
+            for (c, share) in e.shares(h) {
+                totals[c] += f64::from(e.weight * share);
             }
-        }
-        for &(h, c, frac) in &e.fractional {
-            totals[e.source][h][usize::from(c)] += f64::from(e.weight * frac);
         }
     }
     totals
@@ -490,11 +488,7 @@ fn class_balance(
 /// For heads marked `balance`: multiplies `balance` by the factor that
 /// gives every label of the head equal total (already weighted) training
 /// weight over all sources.
-fn balance_heads(
-    config: &TrainingConfig,
-    train: &[&crate::data::Example],
-    balance: &mut [Vec<Vec<f32>>],
-) {
+fn balance_heads(config: &TrainingConfig, train: &[&Example], balance: &mut [Vec<Vec<f32>>]) {
     for (h, hc) in config.heads.iter().enumerate() {
         if !hc.balance {
             continue;
@@ -502,15 +496,8 @@ fn balance_heads(
         let k = balance.first().map_or(0, |s| s[h].len());
         let mut totals = vec![0.0f64; k];
         for e in train {
-            if let Some(c) = e.labels[h] {
-                let c = usize::from(c);
-                totals[c] += f64::from(e.weight * balance[e.source][h][c]);
-            }
-            for &(fh, c, frac) in &e.fractional {
-                if fh == h {
-                    let c = usize::from(c);
-                    totals[c] += f64::from(e.weight * frac * balance[e.source][h][c]);
-                }
+            for (c, share) in e.shares(h) {
+                totals[c] += f64::from(weight(e, h, c, share, balance));
             }
         }
         let present = totals.iter().filter(|&&t| t > 0.0).count();
@@ -681,7 +668,7 @@ fn argmax(v: &[f64]) -> usize {
 
 /// What the refinement of heads needs from training.
 struct RefineInput<'a, 'e> {
-    train: &'a [&'e crate::data::Example],
+    train: &'a [&'e Example],
     vectors: &'a [SparseVec],
     /// Disguised copies of training comments: (index in `train`, vector).
     disguised: &'a [(usize, SparseVec)],
@@ -721,7 +708,7 @@ fn refine_heads(
             nb.merge(&input.fold_heads[f][h], -1.0);
         }
         let settings = config.heads[h].refine.expect("a refined head");
-        let in_fit = |e: &crate::data::Example| f == folds || (input.fold_of)(e.hash) != f;
+        let in_fit = |e: &Example| f == folds || (input.fold_of)(e.hash) != f;
         let Some(p) = positive else {
             // A multi-class head: a row per label, fractional ones included.
             let rows: Vec<refine::ClassRow> = input
@@ -730,20 +717,11 @@ fn refine_heads(
                 .zip(input.vectors)
                 .filter(|(e, _)| in_fit(e))
                 .flat_map(|(e, x)| {
-                    let single = e.labels[h].map(|c| (usize::from(c), 1.0f32));
-                    let shares = e
-                        .fractional
-                        .iter()
-                        .filter(|&&(fh, _, _)| fh == h)
-                        .map(|&(_, c, frac)| (usize::from(c), frac));
-                    single
-                        .into_iter()
-                        .chain(shares)
-                        .map(move |(c, share)| refine::ClassRow {
-                            x,
-                            class: c,
-                            weight: f64::from(e.weight * share * input.balance[e.source][h][c]),
-                        })
+                    e.shares(h).map(move |(c, share)| refine::ClassRow {
+                        x,
+                        class: c,
+                        weight: f64::from(weight(e, h, c, share, input.balance)),
+                    })
                 })
                 .collect();
             return refine::refine_classes(
@@ -794,7 +772,7 @@ fn disguise_all(
     config: &TrainingConfig,
     data: &Dataset,
     pipeline: &Pipeline,
-    train: &[&crate::data::Example],
+    train: &[&Example],
     total: &[Head],
     threads: usize,
 ) -> Vec<(usize, SparseVec)> {
