@@ -468,17 +468,11 @@ fn class_balance(
             heads
                 .iter()
                 .map(|t| {
-                    let present = t.iter().filter(|&&x| x > 0.0).count();
-                    let sum: f64 = t.iter().sum();
-                    t.iter()
-                        .map(|&x| {
-                            if source.balance && present > 1 && x > 0.0 {
-                                (sum / (present as f64 * x)) as f32
-                            } else {
-                                1.0
-                            }
-                        })
-                        .collect()
+                    if source.balance {
+                        equalizing(t)
+                    } else {
+                        vec![1.0; t.len()]
+                    }
                 })
                 .collect()
         })
@@ -500,16 +494,32 @@ fn balance_heads(config: &TrainingConfig, train: &[&Example], balance: &mut [Vec
                 totals[c] += f64::from(weight(e, h, c, share, balance));
             }
         }
-        let present = totals.iter().filter(|&&t| t > 0.0).count();
-        let sum: f64 = totals.iter().sum();
+        let factors = equalizing(&totals);
         for source in balance.iter_mut() {
-            for (f, &t) in source[h].iter_mut().zip(&totals) {
-                if present > 1 && t > 0.0 {
-                    *f *= (sum / (present as f64 * t)) as f32;
-                }
+            for (f, g) in source[h].iter_mut().zip(&factors) {
+                *f *= g;
             }
         }
     }
+}
+
+/// Per label, the factor that gives every label with some weight in
+/// `totals` the same total: the mean total over those labels divided by
+/// the label's own. 1 for a label without weight, and for every label
+/// when fewer than two have weight (there is nothing to even out).
+fn equalizing(totals: &[f64]) -> Vec<f32> {
+    let present = totals.iter().filter(|&&t| t > 0.0).count();
+    let sum: f64 = totals.iter().sum();
+    totals
+        .iter()
+        .map(|&t| {
+            if present > 1 && t > 0.0 {
+                (sum / (present as f64 * t)) as f32
+            } else {
+                1.0
+            }
+        })
+        .collect()
 }
 
 /// Per-class biases `b` that maximise the macro-F1 of `argmax(z + b)` over
@@ -867,6 +877,18 @@ mod tests {
         }
         assert_eq!(logits.len(), n * k);
         (logits, truth)
+    }
+
+    #[test]
+    fn equalizing_factors() {
+        let f = equalizing(&[1.0, 3.0, 0.0, 4.0]);
+        // Each label with weight is brought to the mean, 8 / 3.
+        assert_eq!(f[0], (8.0 / 3.0) as f32);
+        assert_eq!(f[1], (8.0 / 9.0) as f32);
+        assert_eq!(f[2], 1.0);
+        assert_eq!(f[3], (8.0 / 12.0) as f32);
+        assert_eq!(equalizing(&[0.0, 5.0]), vec![1.0, 1.0]);
+        assert_eq!(equalizing(&[]), Vec::<f32>::new());
     }
 
     #[test]
