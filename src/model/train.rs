@@ -719,51 +719,33 @@ fn refine_heads(
         }
         let settings = config.heads[h].refine.expect("a refined head");
         let in_fit = |e: &Example| f == folds || (input.fold_of)(e.hash) != f;
-        let Some(p) = positive else {
-            // A multi-class head: a row per label, fractional ones included.
-            let rows: Vec<refine::ClassRow> = input
-                .train
-                .iter()
-                .zip(input.vectors)
-                .filter(|(e, _)| in_fit(e))
-                .flat_map(|(e, x)| {
-                    e.shares(h).map(move |(c, share)| refine::ClassRow {
+        // Only a binary head trains on the disguised copies.
+        let copies = positive.is_some() && settings.augment;
+        let rows = refine_rows(input, h, copies, in_fit).into_iter();
+        match positive {
+            Some(p) => {
+                let rows: Vec<refine::Row> = rows
+                    .map(|(x, c, weight)| refine::Row {
                         x,
-                        class: c,
-                        weight: f64::from(weight(e, h, c, share, input.balance)),
+                        positive: c == p,
+                        weight,
                     })
-                })
-                .collect();
-            return refine::refine_classes(
-                &nb.scoring_weights(None),
-                nb.n_features,
-                &rows,
-                &settings,
-                f as u64,
-            );
-        };
-        let copies = input
-            .disguised
-            .iter()
-            .filter(|_| settings.augment)
-            .map(|(i, x)| (input.train[*i], x));
-        let rows: Vec<refine::Row> = input
-            .train
-            .iter()
-            .copied()
-            .zip(input.vectors)
-            .chain(copies)
-            .filter(|(e, _)| in_fit(e))
-            .filter_map(|(e, x)| {
-                let c = usize::from(e.labels[h]?);
-                Some(refine::Row {
-                    x,
-                    positive: c == p,
-                    weight: f64::from(e.weight * input.balance[e.source][h][c]),
-                })
-            })
-            .collect();
-        refine::refine(&nb.scoring_weights(positive), &rows, &settings, f as u64)
+                    .collect();
+                refine::refine(&nb.scoring_weights(positive), &rows, &settings, f as u64)
+            }
+            None => {
+                let rows: Vec<refine::ClassRow> = rows
+                    .map(|(x, class, weight)| refine::ClassRow { x, class, weight })
+                    .collect();
+                refine::refine_classes(
+                    &nb.scoring_weights(None),
+                    nb.n_features,
+                    &rows,
+                    &settings,
+                    f as u64,
+                )
+            }
+        }
     };
     let fits = parallel_map(&jobs, threads, fit);
     let mut out: Vec<Option<Vec<HeadWeights>>> = vec![None; config.heads.len()];
@@ -771,6 +753,40 @@ fn refine_heads(
         out[h].get_or_insert_with(Vec::new).push(w);
     }
     out
+}
+
+/// The rows the refinement of head `h` fits on, as (features, label,
+/// training weight): one per label of the head that a comment accepted by
+/// `in_fit` carries, fractional labels at their share, and then the same
+/// for the disguised copies when `copies` is set.
+///
+/// The refinement corrects the naive Bayes weights on the data they were
+/// counted from, so it sees the same rows at the same weights, a binary
+/// head's fractional labels included: a comment the counts saw but the fit
+/// did not would keep its naive Bayes weight with nothing to correct it.
+fn refine_rows<'a>(
+    input: &RefineInput<'a, '_>,
+    h: usize,
+    copies: bool,
+    in_fit: impl Fn(&Example) -> bool,
+) -> Vec<(&'a SparseVec, usize, f64)> {
+    let copies = input
+        .disguised
+        .iter()
+        .filter(|_| copies)
+        .map(|(i, x)| (input.train[*i], x));
+    input
+        .train
+        .iter()
+        .copied()
+        .zip(input.vectors)
+        .chain(copies)
+        .filter(|(e, _)| in_fit(e))
+        .flat_map(|(e, x)| {
+            e.shares(h)
+                .map(move |(c, share)| (x, c, f64::from(weight(e, h, c, share, input.balance))))
+        })
+        .collect()
 }
 
 /// Disguised copies of the training comments (see [`Refine::augment`]),
@@ -794,7 +810,7 @@ fn disguise_all(
     };
     let weights = total[h].scoring_weights(data.heads[h].positive).weights;
     let rows: Vec<usize> = (0..train.len())
-        .filter(|&i| train[i].labels[h].is_some())
+        .filter(|&i| train[i].shares(h).next().is_some())
         .collect();
     let chunks: Vec<&[usize]> = rows.chunks(1024).collect();
     parallel_map(&chunks, threads, |chunk| {
@@ -877,6 +893,65 @@ mod tests {
         }
         assert_eq!(logits.len(), n * k);
         (logits, truth)
+    }
+
+    fn example(labels: Vec<Option<u16>>, fractional: Vec<(usize, u16, f32)>) -> Example {
+        Example {
+            text: String::new(),
+            labels,
+            weight: 2.0,
+            source: 0,
+            part: Part::Train,
+            hash: 0,
+            fractional,
+        }
+    }
+
+    #[test]
+    fn refine_rows_carry_fractional_labels_on_every_head() {
+        // Head 0 is binary, head 1 has three labels; comment 1 has only
+        // fractional labels, on both heads.
+        let train = [
+            example(vec![Some(1), Some(2)], vec![]),
+            example(
+                vec![None, None],
+                vec![(0, 0, 0.5), (0, 1, 0.5), (1, 0, 0.5), (1, 1, 0.5)],
+            ),
+        ];
+        let train: Vec<&Example> = train.iter().collect();
+        let vectors = [SparseVec::default(), SparseVec::default()];
+        let copy = SparseVec {
+            indices: vec![3],
+            values: vec![1.0],
+        };
+        let disguised = [(1, copy)];
+        let balance = vec![vec![vec![1.0, 3.0], vec![1.0, 1.0, 0.5]]];
+        let input = RefineInput {
+            train: &train,
+            vectors: &vectors,
+            disguised: &disguised,
+            balance: &balance,
+            total: &[],
+            fold_heads: &[],
+            fold_of: &|_| 0,
+        };
+        let rows = |h, copies| -> Vec<(usize, f64)> {
+            refine_rows(&input, h, copies, |_| true)
+                .into_iter()
+                .map(|(_, c, w)| (c, w))
+                .collect()
+        };
+        // Weight 2, times the share, times the balance factor.
+        assert_eq!(rows(0, false), vec![(1, 6.0), (0, 1.0), (1, 3.0)]);
+        assert_eq!(rows(1, false), vec![(2, 1.0), (0, 1.0), (1, 1.0)]);
+        // A disguised copy has the rows of its comment.
+        let with_copies = refine_rows(&input, 0, true, |_| true);
+        assert_eq!(with_copies.len(), 5);
+        assert!(with_copies[3..].iter().all(|r| r.0 == &disguised[0].1));
+        assert_eq!((with_copies[3].1, with_copies[3].2), (0, 1.0));
+        assert_eq!((with_copies[4].1, with_copies[4].2), (1, 3.0));
+        // Comments left out of the fit give no rows.
+        assert!(refine_rows(&input, 0, true, |_| false).is_empty());
     }
 
     #[test]
