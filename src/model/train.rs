@@ -235,6 +235,10 @@ pub fn train(
                 };
                 let mut jll = vec![0.0; w.bias.len()];
                 for (e, x) in train.iter().zip(&vectors) {
+                    // Calibration and the out-of-fold metrics compare a
+                    // score with one true label: a comment whose labels
+                    // are fractions of several has none, and is left out
+                    // here although it is trained on.
                     let Some(c) = e.labels[h] else { continue };
                     if fold_of(e.hash) != f {
                         continue;
@@ -286,19 +290,7 @@ pub fn train(
                 let scores: Vec<f64> = oof[h].iter().map(|o| o.0).collect();
                 let labels: Vec<bool> = truth.iter().map(|&c| c == p).collect();
                 report.oof_roc_auc = metrics::roc_auc(&scores, &labels);
-                // Fitted on the sources named in [calibration] (all by
-                // default), unless they lack one of the labels.
-                let chosen: Vec<usize> = (0..oof[h].len())
-                    .filter(|&i| calibrates(oof[h][i].3))
-                    .collect();
-                let has_both = |rows: &[usize]| {
-                    rows.iter().any(|&i| labels[i]) && rows.iter().any(|&i| !labels[i])
-                };
-                let rows: Vec<usize> = if has_both(&chosen) {
-                    chosen
-                } else {
-                    (0..oof[h].len()).collect()
-                };
+                let rows = calibration_rows(&oof[h], p, calibrates);
                 let pick = |v: &[f64]| rows.iter().map(|&i| v[i]).collect::<Vec<f64>>();
                 let (s, w) = (pick(&scores), pick(&weights));
                 let l: Vec<bool> = rows.iter().map(|&i| labels[i]).collect();
@@ -358,9 +350,14 @@ pub fn train(
         let state = &heads[h];
         let label = state.head.labels.iter().position(|l| *l == rule.label);
         if let (Some(p), Some(label)) = (state.positive, label) {
-            // Out-of-fold probabilities of the calibration sources.
-            let rows: Vec<&(f64, usize, f64, usize)> =
-                oof[h].iter().filter(|o| calibrates(o.3)).collect();
+            // Out-of-fold probabilities of the rows the calibration map was
+            // fitted on: a threshold is a calibrated probability, so it is
+            // chosen where the calibration holds. (Calibration sources
+            // without positive comments would leave no recall to meet.)
+            let rows: Vec<&(f64, usize, f64, usize)> = calibration_rows(&oof[h], p, calibrates)
+                .into_iter()
+                .map(|i| &oof[h][i])
+                .collect();
             let probs: Vec<f64> = rows
                 .iter()
                 .map(|o| {
@@ -428,6 +425,25 @@ pub fn train(
     model.check()?;
     progress("done", 1, 1);
     Ok((model, report))
+}
+
+/// The out-of-fold rows of a binary head, as indices into `oof` (score,
+/// label, weight, source), that its calibration map is fitted on and its
+/// thresholds are chosen on: those of the sources `calibrates` accepts
+/// (the sources named in `[calibration]`, all by default), or every row
+/// when those lack the `positive` label or the other one.
+fn calibration_rows(
+    oof: &[(f64, usize, f64, usize)],
+    positive: usize,
+    calibrates: impl Fn(usize) -> bool,
+) -> Vec<usize> {
+    let chosen: Vec<usize> = (0..oof.len()).filter(|&i| calibrates(oof[i].3)).collect();
+    let has = |want: bool| chosen.iter().any(|&i| (oof[i].1 == positive) == want);
+    if has(true) && has(false) {
+        chosen
+    } else {
+        (0..oof.len()).collect()
+    }
 }
 
 /// The training weight of comment `e`'s `share` of label `c` of head `h`:
@@ -1253,6 +1269,35 @@ heads.tone = {{ field = "emotions", fractional = true }}
                 assert!(reject >= review, "{targets}: {main:?}");
             }
         }
+    }
+
+    #[test]
+    fn thresholds_are_chosen_on_the_rows_calibration_falls_back_to() {
+        // The calibration source has civil comments only: the calibration
+        // map and the thresholds both use every source's comments.
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_corpus(
+            dir.path(),
+            "\n[calibration]\nsources = [\"civil\"]\n\n[thresholds]\nreview_recall = 0.8",
+        );
+        let rows: String = (0..40)
+            .map(|i| format!("{{\"text\": \"a calm remark {i}\", \"uncivil\": false}}\n"))
+            .collect();
+        std::fs::write(dir.path().join("civil.jsonl"), rows).unwrap();
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str(
+            "\n[[sources]]\nname = \"civil\"\npath = \"civil.jsonl\"\n\
+             heads.incivility = { field = \"uncivil\", \
+             map = { \"true\" = \"uncivil\", \"false\" = \"civil\" } }\n",
+        );
+        std::fs::write(&path, text).unwrap();
+        let config = TrainingConfig::from_path(&path).unwrap();
+        let data = Dataset::load(&config, &LoadOptions::default()).unwrap();
+        let (_, report) = train(&config, &data, &TrainOptions::default()).unwrap();
+        let chosen = report.thresholds.expect("thresholds");
+        // Every training comment has an incivility label.
+        assert_eq!(chosen.comments as usize, report.train_examples);
+        assert!(chosen.review.is_some(), "{chosen:?}");
     }
 
     #[test]
