@@ -214,7 +214,10 @@ pub struct SourceConfig {
     /// Weight of each comment of this source in training.
     #[serde(default = "default_weight")]
     pub weight: f32,
-    /// Use at most this many comments (a fixed, hash-chosen subset).
+    /// Use at most this many comments (a fixed, hash-chosen subset; rows
+    /// whose only labels are fractional are not counted). A comment left
+    /// out does not make its duplicates in other sources, or its rows with
+    /// fractional labels, duplicates.
     #[serde(default)]
     pub max_rows: Option<usize>,
     /// Never train on this source: evaluation only.
@@ -742,13 +745,15 @@ impl Dataset {
         // Labels as strings first; indices once all labels are known.
         type Fractional = Vec<(usize, String, f32)>;
         let mut raw: Vec<(Example, Vec<Option<String>>, Fractional)> = Vec::new();
+        // Keys of the rows kept so far, after `max_rows`: a row the cap
+        // leaves out is not in the data, and shadows no duplicate.
         let mut seen = HashSet::new();
         // Training rows with only fractional labels: kept aside, so they
-        // neither count toward `max_rows` nor shadow a later duplicate with
+        // neither count toward `max_rows` nor shadow a duplicate with
         // ordinary labels (other heads see the same rows with or without
-        // them); dropped at the end if such a duplicate exists.
+        // them); once every source is read, kept unless such a duplicate
+        // or an earlier one of their own kind was.
         let mut fractional_only: Vec<(Example, Vec<Option<String>>, Fractional)> = Vec::new();
-        let mut seen_fractional = HashSet::new();
         let mut reports = Vec::new();
         for (si, source) in config.sources.iter().enumerate() {
             let mut report = SourceReport {
@@ -768,6 +773,7 @@ impl Dataset {
                 .collect();
             let cap = source.max_rows;
             let start = raw.len();
+            let mut in_source = HashSet::new();
             let mut on_row = |line: u64, row: Value, report: &mut SourceReport| -> Result<()> {
                 report.rows += 1;
                 let text = match lookup(&row, &source.text) {
@@ -837,15 +843,12 @@ impl Dataset {
                     if fractional.is_empty() || part == Part::Holdout {
                         // Held out, fractional labels would never be used.
                         report.unlabelled += 1;
-                    } else if seen.contains(&key) || !seen_fractional.insert(key) {
-                        report.duplicates += 1;
                     } else {
                         fractional_only.push((example, labels, fractional));
-                        report.kept += 1;
                     }
                     return Ok(());
                 }
-                if !seen.insert(key) {
+                if seen.contains(&key) || !in_source.insert(key) {
                     report.duplicates += 1;
                     return Ok(());
                 }
@@ -874,14 +877,16 @@ impl Dataset {
                     report.holdout -= dropped_holdout;
                 }
             }
+            seen.extend(raw[start..].iter().map(|(e, _, _)| e.hash));
             reports.push(report);
         }
         for row in fractional_only {
-            if seen.contains(&row.0.hash) {
-                reports[row.0.source].kept -= 1;
-                reports[row.0.source].duplicates += 1;
-            } else {
+            let report = &mut reports[row.0.source];
+            if seen.insert(row.0.hash) {
+                report.kept += 1;
                 raw.push(row);
+            } else {
+                report.duplicates += 1;
             }
         }
         // Discover labels of heads without a fixed list: sorted, so the
@@ -1507,6 +1512,66 @@ mod tests {
         assert_eq!(same[0].labels[0], Some(1));
         assert!(same[0].fractional.is_empty());
         assert_eq!(report.kept as usize, data.examples.len());
+    }
+
+    #[test]
+    fn rows_left_out_by_max_rows_shadow_no_duplicate() {
+        // Source `a` keeps one of "alpha" and "beta"; each also has a row
+        // with fractional labels there, and one with ordinary labels in
+        // `b`.
+        let dir = tempfile::tempdir().unwrap();
+        let a = "{\"text\": \"alpha\", \"ekman\": [\"joy\"], \"civil\": \"yes\"}\n\
+                 {\"text\": \"beta\", \"ekman\": [\"anger\"], \"civil\": \"no\"}\n\
+                 {\"text\": \"alpha\", \"ekman\": [\"joy\", \"fear\"]}\n\
+                 {\"text\": \"beta\", \"ekman\": [\"anger\", \"fear\"]}\n";
+        let b = "{\"text\": \"Alpha\", \"civil\": \"no\"}\n\
+                 {\"text\": \"Beta\", \"civil\": \"yes\"}\n";
+        std::fs::write(dir.path().join("a.jsonl"), a).unwrap();
+        std::fs::write(dir.path().join("b.jsonl"), b).unwrap();
+        let config = "[split]\nholdout = 0.0\n\n\
+             [[heads]]\nname = 'tone'\nlabels = ['joy', 'anger', 'fear']\n\n\
+             [[heads]]\nname = 'civil'\nlabels = ['yes', 'no']\n\n\
+             [[sources]]\nname = 'a'\npath = 'a.jsonl'\nmax_rows = 1\n\
+             heads.tone = { field = 'ekman', fractional = true }\n\
+             heads.civil = { field = 'civil' }\n\n\
+             [[sources]]\nname = 'b'\npath = 'b.jsonl'\n\
+             heads.civil = { field = 'civil' }\n";
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, config).unwrap();
+        let config = TrainingConfig::from_path(&path).unwrap();
+        let load = |only: &[&str]| {
+            let options = LoadOptions {
+                only: only.iter().map(|s| s.to_string()).collect(),
+                ..LoadOptions::default()
+            };
+            Dataset::load(&config, &options).unwrap()
+        };
+        let rows = |data: &Dataset, source: usize| -> Vec<(String, bool)> {
+            data.examples
+                .iter()
+                .filter(|e| e.source == source)
+                .map(|e| (e.text.to_lowercase(), !e.fractional.is_empty()))
+                .collect()
+        };
+        let counts = |r: &SourceReport| (r.kept, r.capped, r.duplicates);
+
+        // `a` alone: the row the cap keeps, and the fractional twin of the
+        // one it leaves out (the kept row's twin is a duplicate).
+        let data = load(&["a"]);
+        let a = rows(&data, 0);
+        assert_eq!(a.len(), 2, "{a:?}");
+        let kept = a[0].0.clone();
+        let capped = if kept == "alpha" { "beta" } else { "alpha" };
+        assert_eq!(a, vec![(kept.clone(), false), (capped.into(), true)]);
+        assert_eq!(counts(&data.reports[0]), (2, 1, 1));
+
+        // With `b`: its ordinary twin of the row left out is kept, and
+        // shadows a's fractional one.
+        let data = load(&[]);
+        assert_eq!(rows(&data, 0), vec![(kept, false)]);
+        assert_eq!(rows(&data, 1), vec![(capped.into(), false)]);
+        assert_eq!(counts(&data.reports[0]), (1, 1, 2));
+        assert_eq!(counts(&data.reports[1]), (1, 0, 1));
     }
 
     #[test]
