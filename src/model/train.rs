@@ -60,7 +60,8 @@ pub struct HeadReport {
     pub name: String,
     /// Its labels.
     pub labels: Vec<String>,
-    /// Training comments per label.
+    /// Training comments per label (a comment with fractional labels
+    /// counts toward each of them).
     pub examples: Vec<u64>,
     /// The calibration fitted on out-of-fold scores.
     pub calibration: Option<Calibration>,
@@ -185,9 +186,15 @@ pub fn train(
     }
     let mut examples_per_label = Vec::new();
     for (hi, (h, hl)) in total.iter().zip(&data.heads).enumerate() {
+        // The comments the head is trained on, fractional labels included:
+        // a label carried only as a fraction still has weight to learn
+        // from, so it is no reason to stop, and the counts report the
+        // comments the weights were made from.
         let mut counts = vec![0u64; hl.labels.len()];
-        for c in train.iter().filter_map(|e| e.labels[hi]) {
-            counts[usize::from(c)] += 1;
+        for e in &train {
+            for (c, _) in e.shares(hi) {
+                counts[c] += 1;
+            }
         }
         if let Some(missing) = counts.iter().position(|&n| n == 0) {
             return Err(Error::NoData(format!(
@@ -1269,6 +1276,36 @@ heads.tone = {{ field = "emotions", fractional = true }}
                 assert!(reject >= review, "{targets}: {main:?}");
             }
         }
+    }
+
+    #[test]
+    fn a_label_carried_only_as_a_fraction_is_trained_and_counted() {
+        // "fear" appears only beside "anger".
+        let dir = tempfile::tempdir().unwrap();
+        let mut rows = String::new();
+        for (i, emotions) in ["[\"joy\"]", "[\"anger\"]", "[\"anger\", \"fear\"]"]
+            .iter()
+            .enumerate()
+        {
+            for n in 0..[30, 30, 10][i] {
+                rows.push_str(&format!(
+                    "{{\"text\": \"comment {i} {n}\", \"emotions\": {emotions}}}\n"
+                ));
+            }
+        }
+        std::fs::write(dir.path().join("rows.jsonl"), rows).unwrap();
+        let config = "[split]\nholdout = 0.0\n\n\
+             [[heads]]\nname = 'tone'\nlabels = ['joy', 'anger', 'fear']\n\n\
+             [[sources]]\nname = 'rows'\npath = 'rows.jsonl'\n\
+             heads.tone = { field = 'emotions', fractional = true }\n";
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, config).unwrap();
+        let config = TrainingConfig::from_path(&path).unwrap();
+        let data = Dataset::load(&config, &LoadOptions::default()).unwrap();
+        let (model, report) = train(&config, &data, &TrainOptions::default()).unwrap();
+        assert_eq!(report.heads[0].examples, vec![30, 40, 10]);
+        let w = model.heads[0].head.class_weights();
+        assert_eq!(w, &[30.0, 35.0, 5.0]);
     }
 
     #[test]
