@@ -8,14 +8,16 @@
 
 mod common;
 
-use civility::{Moderator, Normalizer, Scratch, Tokenizer};
+use civility::{Moderator, Normalizer, Scratch, Tokenizer, Vectorizer};
 use common::{comment_of_length, comments};
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 fn stages(c: &mut Criterion) {
     let all = comments();
     let moderator = Moderator::embedded().expect("embedded model");
-    let normalizer = Normalizer::default();
+    let normalizer = Normalizer::new(moderator.model().pipeline().normalizer.clone());
+    let vectorizer =
+        Vectorizer::new(moderator.model().pipeline().features.clone()).expect("features");
     let mut group = c.benchmark_group("stage");
     for len in [100usize, 300, 1000, 3000] {
         let text = comment_of_length(&all, 0, len);
@@ -33,6 +35,16 @@ fn stages(c: &mut Criterion) {
             b.iter(|| {
                 Tokenizer.tokenize_into(black_box(n), &mut tokens);
                 assert!(!tokens.is_empty());
+            })
+        });
+        let tokens = Tokenizer.tokenize(&normalized);
+        group.bench_with_input(BenchmarkId::new("features", len), &text, |b, t| {
+            // `transform` allocates its result and buffers, which scoring
+            // reuses: a little slower than the stage inside `score`.
+            b.iter(|| {
+                let x = vectorizer.transform(&normalized, black_box(t), &tokens);
+                assert!(!x.is_empty());
+                x
             })
         });
         group.bench_with_input(BenchmarkId::new("score", len), &text, |b, t| {
