@@ -104,7 +104,20 @@ impl Tokenizer {
     }
 
     fn tokenize_words(&self, chunk: &str, offset: usize, out: &mut Vec<Token>) {
-        if is_ascii_punctuation(chunk) {
+        // Most chunks are a word of ASCII letters, perhaps followed by
+        // punctuation ("piece."): UAX #29 keeps the letters together and
+        // breaks after them and between the punctuation marks (no rule
+        // joins a letter to a mark that no letter follows, nor two marks
+        // other than `_`), so this is the segmentation's answer without it.
+        let letters = chunk.bytes().take_while(u8::is_ascii_alphabetic).count();
+        if letters > 0 && is_ascii_punctuation(&chunk[letters..]) {
+            out.push(Token {
+                kind: TokenKind::Word,
+                norm: offset..offset + letters,
+                span: 0..0,
+            });
+            tokenize_ascii_punctuation(&chunk[letters..], offset + letters, out);
+        } else if is_ascii_punctuation(chunk) {
             tokenize_ascii_punctuation(chunk, offset, out);
         } else if chunk.bytes().all(|b| b.is_ascii_graphic()) {
             self.tokenize_segments(ascii_word_bounds(chunk), offset, out);
@@ -490,6 +503,35 @@ mod tests {
         assert!(!is_ascii_punctuation("a!"));
         assert!(!is_ascii_punctuation("__"));
         assert!(!is_ascii_punctuation("!\u{2019}"));
+    }
+
+    #[test]
+    fn word_then_punctuation_shortcut_matches_segmentation() {
+        let marks: Vec<char> = (0..128u8)
+            .map(char::from)
+            .filter(|c| c.is_ascii_punctuation())
+            .collect();
+        let mut chunks = Vec::new();
+        for word in ["a", "I", "you", "Its", "etc", "u"] {
+            chunks.push(word.to_string());
+            for &a in &marks {
+                chunks.push(format!("{word}{a}"));
+                for &b in &marks {
+                    chunks.push(format!("{word}{a}{b}"));
+                    for tail in ["s", "1", "é", "_", "x!"] {
+                        chunks.push(format!("{word}{a}{b}{tail}"));
+                    }
+                }
+                chunks.push(format!("{word}{a}t"));
+                chunks.push(format!("{word}{a}5"));
+            }
+        }
+        for chunk in chunks {
+            let (mut fast, mut slow) = (Vec::new(), Vec::new());
+            Tokenizer.tokenize_words(&chunk, 3, &mut fast);
+            Tokenizer.tokenize_segments(chunk.split_word_bound_indices(), 3, &mut slow);
+            assert_eq!(fast, slow, "{chunk:?}");
+        }
     }
 
     #[test]
