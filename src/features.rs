@@ -337,7 +337,10 @@ impl Vectorizer {
     }
 
     /// Builds the merged sparse vector into `out`, reusing its buffers and
-    /// the `keys` scratch buffers.
+    /// the `keys` scratch buffers. `on_index` is called with each index of
+    /// a comment of ordinary length as soon as the indices are known, before
+    /// the values are scaled: scoring uses it to have the weight rows
+    /// fetched while this stage finishes.
     pub(crate) fn transform_into(
         &self,
         normalized: &Normalized,
@@ -345,6 +348,7 @@ impl Vectorizer {
         tokens: &[Token],
         keys: &mut Keys,
         out: &mut SparseVec,
+        on_index: impl FnMut(u32),
     ) {
         // Only two weights occur: a character n-gram's and a word's (1).
         // Each occurrence is one u32, its bucket and which weight it has,
@@ -381,6 +385,7 @@ impl Vectorizer {
                 u32::from(self.config.buckets_log2) + 1,
             );
             merge_sorted(&keys.keys, weights, tf, out);
+            out.indices.iter().copied().for_each(on_index);
         }
         if self.config.norm == Norm::L2 {
             let len = out.values.iter().map(|v| v * v).sum::<f32>().sqrt();
@@ -398,7 +403,14 @@ impl Vectorizer {
         tokens: &[Token],
     ) -> SparseVec {
         let mut out = SparseVec::default();
-        self.transform_into(normalized, original, tokens, &mut Keys::default(), &mut out);
+        self.transform_into(
+            normalized,
+            original,
+            tokens,
+            &mut Keys::default(),
+            &mut out,
+            |_| {},
+        );
         out
     }
 }

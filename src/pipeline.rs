@@ -93,8 +93,15 @@ impl Pipeline {
         Analysis { normalized, tokens }
     }
 
-    /// Runs all three stages, leaving the features in `scratch.features`.
-    pub(crate) fn vectorize_into(&self, text: &str, scratch: &mut Scratch) {
+    /// Runs all three stages, leaving the features in `scratch.features`;
+    /// `on_index` sees each feature index as soon as it is known
+    /// ([`Vectorizer::transform_into`]).
+    pub(crate) fn vectorize_into(
+        &self,
+        text: &str,
+        scratch: &mut Scratch,
+        on_index: impl FnMut(u32),
+    ) {
         self.normalizer
             .normalize_into(text, &mut scratch.normalized, &mut scratch.words);
         let normalized = &scratch.normalized;
@@ -106,13 +113,14 @@ impl Pipeline {
             &scratch.tokens,
             &mut scratch.keys,
             &mut scratch.features,
+            on_index,
         );
     }
 
     /// Runs all three stages and returns the sparse feature vector.
     pub fn vectorize(&self, text: &str) -> SparseVec {
         let mut scratch = Scratch::default();
-        self.vectorize_into(text, &mut scratch);
+        self.vectorize_into(text, &mut scratch, |_| {});
         scratch.features
     }
 }

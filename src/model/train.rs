@@ -843,7 +843,7 @@ fn disguise_all(
             .filter_map(|&i| {
                 let e = train[i];
                 let text = refine::disguise(pipeline, &e.text, &weights, e.hash >> 7)?;
-                pipeline.vectorize_into(&text, &mut scratch);
+                pipeline.vectorize_into(&text, &mut scratch, |_| {});
                 Some((i, scratch.features.clone()))
             })
             .collect::<Vec<_>>()
@@ -867,7 +867,7 @@ pub(crate) fn vectorize_all(
         let vectors: Vec<SparseVec> = part
             .iter()
             .map(|t| {
-                pipeline.vectorize_into(t, &mut scratch);
+                pipeline.vectorize_into(t, &mut scratch, |_| {});
                 scratch.features.clone()
             })
             .collect();
