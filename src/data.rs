@@ -1401,7 +1401,13 @@ mod tests {
             h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
             h ^ (h >> 33)
         };
-        for text in ["Hello World", "WHAT an 1D10T!!", "Straße İstanbul ok", "", " a\tb "] {
+        for text in [
+            "Hello World",
+            "WHAT an 1D10T!!",
+            "Straße İstanbul ok",
+            "",
+            " a\tb ",
+        ] {
             assert_eq!(text_key(7, text), general(7, text), "{text:?}");
         }
     }

@@ -105,20 +105,21 @@ impl Tokenizer {
 
     fn tokenize_words(&self, chunk: &str, offset: usize, out: &mut Vec<Token>) {
         // Most chunks are a word of ASCII letters, perhaps followed by
-        // punctuation ("piece."): UAX #29 keeps the letters together and
-        // breaks after them and between the punctuation marks (no rule
-        // joins a letter to a mark that no letter follows, nor two marks
-        // other than `_`), so this is the segmentation's answer without it.
+        // punctuation ("piece."), or punctuation alone: UAX #29 keeps the
+        // letters together and breaks after them and between the marks
+        // (no rule joins a letter to a mark that no letter follows, nor two
+        // marks other than `_`), so this is the segmentation's answer
+        // without it.
         let letters = chunk.bytes().take_while(u8::is_ascii_alphabetic).count();
-        if letters > 0 && is_ascii_punctuation(&chunk[letters..]) {
-            out.push(Token {
-                kind: TokenKind::Word,
-                norm: offset..offset + letters,
-                span: 0..0,
-            });
+        if is_ascii_punctuation(&chunk[letters..]) {
+            if letters > 0 {
+                out.push(Token {
+                    kind: TokenKind::Word,
+                    norm: offset..offset + letters,
+                    span: 0..0,
+                });
+            }
             tokenize_ascii_punctuation(&chunk[letters..], offset + letters, out);
-        } else if is_ascii_punctuation(chunk) {
-            tokenize_ascii_punctuation(chunk, offset, out);
         } else if chunk.bytes().all(|b| b.is_ascii_graphic()) {
             self.tokenize_segments(ascii_word_bounds(chunk), offset, out);
         } else {
@@ -506,13 +507,13 @@ mod tests {
     }
 
     #[test]
-    fn word_then_punctuation_shortcut_matches_segmentation() {
+    fn word_or_punctuation_shortcut_matches_segmentation() {
         let marks: Vec<char> = (0..128u8)
             .map(char::from)
             .filter(|c| c.is_ascii_punctuation())
             .collect();
         let mut chunks = Vec::new();
-        for word in ["a", "I", "you", "Its", "etc", "u"] {
+        for word in ["", "a", "I", "you", "Its", "etc", "u"] {
             chunks.push(word.to_string());
             for &a in &marks {
                 chunks.push(format!("{word}{a}"));
