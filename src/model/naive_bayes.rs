@@ -26,7 +26,7 @@
 //! linfa's datasets.
 
 use crate::error::{Error, Result};
-use crate::features::SparseVec;
+use crate::features::{SparseRef, SparseVec};
 use linfa::dataset::{AsSingleTargets, DatasetBase};
 use linfa::traits::{Fit, PredictInplace};
 use ndarray::{Array1, ArrayBase, Data, Ix2};
@@ -179,7 +179,8 @@ impl Head {
     ///
     /// If `class` is not a label index or a feature index is outside the
     /// head's feature space; both are programming errors.
-    pub fn add(&mut self, x: &SparseVec, class: usize, weight: f32) {
+    pub fn add<'a>(&mut self, x: impl Into<SparseRef<'a>>, class: usize, weight: f32) {
+        let x = x.into();
         let row = &mut self.counts[class * self.n_features..(class + 1) * self.n_features];
         for (f, v) in x.iter() {
             row[f as usize] += v * weight;
@@ -301,7 +302,13 @@ fn check_alpha(alpha: f64) -> Result<()> {
 
 impl HeadWeights {
     /// Joint log-likelihood of each class for a sparse vector.
-    pub fn joint_log_likelihood(&self, x: &SparseVec, n_features: usize, out: &mut [f64]) {
+    pub fn joint_log_likelihood<'a>(
+        &self,
+        x: impl Into<SparseRef<'a>>,
+        n_features: usize,
+        out: &mut [f64],
+    ) {
+        let x = x.into();
         for (c, o) in out.iter_mut().enumerate() {
             let row = &self.weights[c * n_features..(c + 1) * n_features];
             *o = self.bias[c]

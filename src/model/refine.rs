@@ -28,7 +28,7 @@
 
 use super::calibration::sigmoid;
 use super::naive_bayes::HeadWeights;
-use crate::features::SparseVec;
+use crate::features::SparseRef;
 use crate::perturb::{perturb, targets, Family};
 use crate::pipeline::Pipeline;
 use serde::{Deserialize, Serialize};
@@ -123,7 +123,7 @@ impl Refine {
 /// One training comment of a binary head.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Row<'a> {
-    pub x: &'a SparseVec,
+    pub x: SparseRef<'a>,
     pub positive: bool,
     pub weight: f64,
 }
@@ -204,7 +204,7 @@ pub(crate) fn refine(
 /// of the weight: together their gradients are those of the soft target).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ClassRow<'a> {
-    pub x: &'a SparseVec,
+    pub x: SparseRef<'a>,
     pub class: usize,
     pub weight: f64,
 }
@@ -391,6 +391,7 @@ impl Order {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::features::SparseVec;
 
     fn sparse(pairs: &[(u32, f32)]) -> SparseVec {
         SparseVec {
@@ -447,7 +448,7 @@ mod tests {
             .iter()
             .zip(&ys)
             .map(|(x, &positive)| Row {
-                x,
+                x: x.view(),
                 positive,
                 weight: 1.0,
             })
@@ -549,7 +550,7 @@ mod tests {
             .iter()
             .zip(&ys)
             .map(|(x, &class)| ClassRow {
-                x,
+                x: x.view(),
                 class,
                 weight: 1.0,
             })

@@ -34,7 +34,7 @@ use crate::data::{
     CalibrationMethod, CalibrationWeights, Dataset, Example, Part, SourceReport, TrainingConfig,
 };
 use crate::error::{Error, Result};
-use crate::features::SparseVec;
+use crate::features::{SparseRef, SparseRows, SparseVec};
 use crate::metrics;
 use crate::parallel::parallel_map;
 use crate::pipeline::{Pipeline, Scratch};
@@ -168,7 +168,7 @@ pub fn train(
     balance_heads(config, &train, &mut balance);
     let mut fold_heads: Vec<Vec<Head>> =
         (0..folds).map(|_| empty_heads()).collect::<Result<_>>()?;
-    for (i, (e, x)) in train.iter().zip(&vectors).enumerate() {
+    for (i, (e, x)) in train.iter().zip(vectors.iter()).enumerate() {
         for (h, head) in fold_heads[fold_of(e.hash)].iter_mut().enumerate() {
             for (c, share) in e.shares(h) {
                 head.add(x, c, weight(e, h, c, share, &balance));
@@ -241,7 +241,7 @@ pub fn train(
                     }
                 };
                 let mut jll = vec![0.0; w.bias.len()];
-                for (e, x) in train.iter().zip(&vectors) {
+                for (e, x) in train.iter().zip(vectors.iter()) {
                     // Calibration and the out-of-fold metrics compare a
                     // score with one true label: a comment whose labels
                     // are fractions of several has none, and is left out
@@ -702,7 +702,7 @@ fn argmax(v: &[f64]) -> usize {
 /// What the refinement of heads needs from training.
 struct RefineInput<'a, 'e> {
     train: &'a [&'e Example],
-    vectors: &'a [SparseVec],
+    vectors: &'a SparseRows,
     /// Disguised copies of training comments: (index in `train`, vector).
     disguised: &'a [(usize, SparseVec)],
     balance: &'a [Vec<Vec<f32>>],
@@ -792,17 +792,17 @@ fn refine_rows<'a>(
     h: usize,
     copies: bool,
     in_fit: impl Fn(&Example) -> bool,
-) -> Vec<(&'a SparseVec, usize, f64)> {
+) -> Vec<(SparseRef<'a>, usize, f64)> {
     let copies = input
         .disguised
         .iter()
         .filter(|_| copies)
-        .map(|(i, x)| (input.train[*i], x));
+        .map(|(i, x)| (input.train[*i], x.view()));
     input
         .train
         .iter()
         .copied()
-        .zip(input.vectors)
+        .zip(input.vectors.iter())
         .chain(copies)
         .filter(|(e, _)| in_fit(e))
         .flat_map(|(e, x)| {
@@ -859,25 +859,24 @@ pub(crate) fn vectorize_all(
     texts: &[&str],
     threads: usize,
     progress: &Progress<'_>,
-) -> Vec<SparseVec> {
+) -> SparseRows {
     let done = std::sync::atomic::AtomicUsize::new(0);
-    let chunks: Vec<&[&str]> = texts.chunks(2048).collect();
-    parallel_map(&chunks, threads, |part| {
+    // Parts of whole blocks, so that they join without a copy.
+    let chunks: Vec<&[&str]> = texts.chunks(SparseRows::BLOCK).collect();
+    let parts = parallel_map(&chunks, threads, |part| {
         let mut scratch = Scratch::default();
-        let vectors: Vec<SparseVec> = part
-            .iter()
-            .map(|t| {
-                pipeline.vectorize_into(t, &mut scratch, |_| {});
-                scratch.features.clone()
-            })
-            .collect();
+        let mut rows = SparseRows::default();
+        for t in part.iter() {
+            pipeline.vectorize_into(t, &mut scratch, |_| {});
+            rows.push(scratch.features.view());
+        }
         let d = done.fetch_add(part.len(), std::sync::atomic::Ordering::Relaxed);
         progress("features", d + part.len(), texts.len());
-        vectors
-    })
-    .into_iter()
-    .flatten()
-    .collect()
+        rows
+    });
+    let mut all = SparseRows::default();
+    parts.into_iter().for_each(|part| all.append(part));
+    all
 }
 
 #[cfg(test)]
@@ -942,7 +941,9 @@ mod tests {
             ),
         ];
         let train: Vec<&Example> = train.iter().collect();
-        let vectors = [SparseVec::default(), SparseVec::default()];
+        let mut vectors = SparseRows::default();
+        vectors.push(SparseRef::default());
+        vectors.push(SparseRef::default());
         let copy = SparseVec {
             indices: vec![3],
             values: vec![1.0],
@@ -970,7 +971,9 @@ mod tests {
         // A disguised copy has the rows of its comment.
         let with_copies = refine_rows(&input, 0, true, |_| true);
         assert_eq!(with_copies.len(), 5);
-        assert!(with_copies[3..].iter().all(|r| r.0 == &disguised[0].1));
+        assert!(with_copies[3..]
+            .iter()
+            .all(|r| r.0 == disguised[0].1.view()));
         assert_eq!((with_copies[3].1, with_copies[3].2), (0, 1.0));
         assert_eq!((with_copies[4].1, with_copies[4].2), (1, 3.0));
         // Comments left out of the fit give no rows.
