@@ -573,24 +573,32 @@ fn radix_sort(keys: &mut Vec<u32>, spare: &mut Vec<u32>, bits: u32) {
     }
 }
 
-/// Merges sorted keys (`bucket << 1 | weight index`) into `out`.
+/// Merges sorted keys (`bucket << 1 | weight index`) into `out` (empty).
+/// Without a branch on the data: a comment's repeated features come in
+/// no order a processor could predict.
 fn merge_sorted(keys: &[u32], weights: [f32; 2], tf: TermFrequency, out: &mut SparseVec) {
-    let mut i = 0;
-    while i < keys.len() {
-        let b = keys[i] >> 1;
-        let (mut sum, mut max) = (0.0f32, 0.0f32);
-        while i < keys.len() && keys[i] >> 1 == b {
-            let w = weights[(keys[i] & 1) as usize];
-            sum += w;
-            max = max.max(w);
-            i += 1;
-        }
-        out.indices.push(b);
-        out.values.push(match tf {
-            TermFrequency::Raw => sum,
-            TermFrequency::Binary => max,
-            TermFrequency::Log => sum.ln_1p(),
-        });
+    let (indices, values) = (&mut out.indices, &mut out.values);
+    indices.resize(keys.len(), 0);
+    values.resize(keys.len(), 0.0);
+    // `n` distinct buckets so far; no bucket is u32::MAX.
+    let (mut n, mut last) = (0, u32::MAX);
+    for &k in keys {
+        let (b, w) = (k >> 1, weights[(k & 1) as usize]);
+        let new = b != last;
+        n += usize::from(new);
+        let (i, v) = (&mut indices[n - 1], &mut values[n - 1]);
+        *i = b;
+        *v = match (new, tf) {
+            (true, _) => w,
+            (false, TermFrequency::Binary) => v.max(w),
+            (false, TermFrequency::Raw | TermFrequency::Log) => *v + w,
+        };
+        last = b;
+    }
+    indices.truncate(n);
+    values.truncate(n);
+    if tf == TermFrequency::Log {
+        values.iter_mut().for_each(|v| *v = v.ln_1p());
     }
 }
 
