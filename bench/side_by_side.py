@@ -585,6 +585,12 @@ def num(x: float | None, digits: int = 0) -> str:
     return "-" if x is None else f"{x:,.{digits}f}"
 
 
+def seconds(x: float | None) -> str:
+    """Seconds with one decimal, or two under ten seconds: ratios of short
+    training runs need them."""
+    return num(x, 1 if x is None or x >= 10 else 2)
+
+
 def print_report(rows, training, host, date, counts, reps, startup_reps, civ, commands, notes,
                  elapsed, sizes) -> None:
     v = versions(civ)
@@ -606,7 +612,7 @@ def print_report(rows, training, host, date, counts, reps, startup_reps, civ, co
     for r in rows:
         speed = num(r.per_second) + (f" ({r.threads} threads)" if r.threads != 1 else "")
         rt = ratio(civ1, r)
-        train = (num(r.training_s, 1) + (f" ({r.training_note})" if r.training_note else "")
+        train = (seconds(r.training_s) + (f" ({r.training_note})" if r.training_note else "")
                  if r.training_s is not None else (r.training_note or "-"))
         print(f"| {r.tool} | {speed} | {num(rt, 2) if rt else '-'} | {train} | {num(r.rss_mb)} | "
               f"{num(r.startup_ms)} |")
@@ -614,7 +620,18 @@ def print_report(rows, training, host, date, counts, reps, startup_reps, civ, co
     print("| what | 1 thread | 2 threads / all cores |")
     print("|---|---:|---:|")
     for what, t in training.items():
-        print(f"| {what} | {num(t.get('1'), 1)} | {num(t.get('2', t.get('all')), 1)} |")
+        print(f"| {what} | {seconds(t.get('1'))} | {seconds(t.get('2', t.get('all')))} |")
+    one = next((t for w, t in training.items() if w.startswith("civility train, one head")), None)
+    fit = training.get("scikit-learn fit (vectorize + fit)")
+    if one and fit and fit.get("1"):
+        times = [f"{fit['1'] / one[k]:.1f}x with {label}"
+                 for k, label in (("1", "one thread"), ("all", "all cores")) if one.get(k)]
+        print("\nTraining one head, civility is faster than the scikit-learn fit: "
+              + ", ".join(times) + ".")
+    peers = [r for r in rows[1:] if r.rss_mb and not r.tool.startswith("civility")]
+    if civ1.rss_mb and peers:
+        print("Peak memory, the peer's over civility's: "
+              + ", ".join(f"{r.tool} {r.rss_mb / civ1.rss_mb:.1f}x" for r in peers) + ".")
     print("\nModel files: " + ", ".join(f"{k} {v:,.1f} MB" for k, v in sizes.items()))
     loads = [(r.tool, r.extra["import_and_load_s"]) for r in rows if "import_and_load_s" in r.extra]
     if loads:
