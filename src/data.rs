@@ -670,6 +670,9 @@ pub struct LoadOptions {
     pub exclude: Vec<String>,
     /// Read only these sources (all if empty).
     pub only: Vec<String>,
+    /// Leave out a head that no row gives a label, instead of stopping:
+    /// evaluating a model on data labelled for some of its heads.
+    pub drop_unlabelled_heads: bool,
 }
 
 /// Labelled comments read from every source.
@@ -918,6 +921,44 @@ impl Dataset {
             set.dedup();
             head.labels = set;
         }
+        // Heads no row labels, left out when the options say so: their
+        // columns go from every row, and later heads move up.
+        let keep: Vec<bool> = heads
+            .iter()
+            .map(|h| !(options.drop_unlabelled_heads && h.labels.is_empty()))
+            .collect();
+        if !keep.iter().any(|&k| k) {
+            return Err(Error::NoData(format!(
+                "no row gives a label to any of the heads ({})",
+                heads
+                    .iter()
+                    .map(|h| h.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        let new_index: Vec<Option<usize>> = keep
+            .iter()
+            .scan(0, |next, &k| {
+                let at = k.then_some(*next);
+                *next += usize::from(k);
+                Some(at)
+            })
+            .collect();
+        let original: Vec<usize> = (0..heads.len()).filter(|&h| keep[h]).collect();
+        let mut kept = keep.iter();
+        heads.retain(|_| *kept.next().expect("one flag per head"));
+        for (_, labels, fractional) in raw.iter_mut() {
+            let mut kept = keep.iter();
+            labels.retain(|_| *kept.next().expect("one label per head"));
+            fractional.retain_mut(|(hi, _, _)| match new_index[*hi] {
+                Some(at) => {
+                    *hi = at;
+                    true
+                }
+                None => false,
+            });
+        }
         for (hi, head) in heads.iter_mut().enumerate() {
             if head.labels.len() < 2 {
                 return Err(Error::NoData(format!(
@@ -931,7 +972,7 @@ impl Dataset {
                 )));
             }
             if head.labels.len() == 2 {
-                let wanted = config.heads[hi].positive.clone();
+                let wanted = config.heads[original[hi]].positive.clone();
                 head.positive = Some(match wanted {
                     Some(p) => head.labels.iter().position(|l| *l == p).ok_or_else(|| {
                         Error::InvalidSetting(format!(
@@ -1550,6 +1591,55 @@ mod tests {
         assert_eq!(same[0].labels[0], Some(1));
         assert!(same[0].fractional.is_empty());
         assert_eq!(report.kept as usize, data.examples.len());
+    }
+
+    #[test]
+    fn heads_no_row_labels_can_be_left_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ours.jsonl");
+        std::fs::write(
+            &path,
+            "{\"text\": \"a\", \"incivility\": \"civil\", \"tone\": \"joy\"}\n\
+             {\"text\": \"b\", \"incivility\": \"uncivil\", \"tone\": \"anger\"}\n",
+        )
+        .unwrap();
+        let heads: Vec<String> = ["incivility", "insult", "tone"].map(String::from).to_vec();
+        let config = TrainingConfig::from_files(&[path], "text", &heads);
+        let err = Dataset::load(&config, &LoadOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("\"insult\""), "{err}");
+        let options = LoadOptions {
+            drop_unlabelled_heads: true,
+            ..LoadOptions::default()
+        };
+        let data = Dataset::load(&config, &options).unwrap();
+        let names: Vec<&str> = data.heads.iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(names, ["incivility", "tone"]);
+        assert_eq!(data.heads[0].positive, Some(1));
+        let labels: Vec<Vec<Option<u16>>> =
+            data.examples.iter().map(|e| e.labels.clone()).collect();
+        // incivility: civil, uncivil; tone: anger, joy.
+        assert_eq!(labels, [vec![Some(0), Some(1)], vec![Some(1), Some(0)]]);
+
+        // Fractional labels move with their head.
+        std::fs::write(
+            dir.path().join("f.jsonl"),
+            "{\"text\": \"a\", \"emotions\": [\"joy\", \"anger\"]}\n\
+             {\"text\": \"b\", \"emotions\": [\"joy\"]}\n\
+             {\"text\": \"c\", \"emotions\": [\"anger\"]}\n",
+        )
+        .unwrap();
+        let config = "[split]\nholdout = 0.0\n\n\
+             [[heads]]\nname = 'x'\n\n[[heads]]\nname = 'tone'\n\n\
+             [[sources]]\nname = 's'\npath = 'f.jsonl'\n\
+             heads.x = { field = 'x' }\n\
+             heads.tone = { field = 'emotions', fractional = true }\n";
+        std::fs::write(dir.path().join("c.toml"), config).unwrap();
+        let config = TrainingConfig::from_path(dir.path().join("c.toml")).unwrap();
+        let data = Dataset::load(&config, &options).unwrap();
+        assert_eq!(data.heads.len(), 1);
+        let a = data.examples.iter().find(|e| e.text == "a").unwrap();
+        assert_eq!(a.labels, [None]);
+        assert_eq!(a.fractional, [(0, 1, 0.5), (0, 0, 0.5)]);
     }
 
     #[test]

@@ -65,8 +65,8 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
-    /// Training found nothing to learn from.
-    #[error("no training data: {0}")]
+    /// Training or evaluation found too few labelled comments.
+    #[error("not enough labelled data: {0}")]
     NoData(String),
     /// An error reported through linfa's traits.
     #[error(transparent)]

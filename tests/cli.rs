@@ -1341,8 +1341,37 @@ fn training_on_no_usable_data_is_bad_input() {
             &env.path("m.civ"),
         )
         .assert_code(2)
-        .stderr_has("no training data");
+        .stderr_has("not enough labelled data");
     }
+}
+
+#[test]
+fn eval_without_heads_measures_the_heads_the_file_labels() {
+    let env = TestEnv::new();
+    let data = env.write(
+        "ours.jsonl",
+        format!(
+            "{}\n{}\n",
+            json!({"text": INSULT, "incivility": "uncivil"}),
+            json!({"text": PRAISE, "incivility": "civil"})
+        ),
+    );
+    let out = civility(&["eval", data.to_str().unwrap()], b"");
+    out.assert_success();
+    assert!(
+        out.stdout.contains("incivility (2 labelled, 1 uncivil)"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("insult"), "{}", out.stdout);
+    out.stderr_has(
+        "not evaluated, no row labels them: insult, profanity, identity_attack, threat, tone",
+    );
+    // A file that labels none of the model's heads is an error.
+    let none = env.write("none.jsonl", "{\"text\": \"hello\", \"stars\": 5}\n");
+    civility(&["eval", none.to_str().unwrap()], b"")
+        .assert_code(2)
+        .stderr_has("no row gives a label to any of the heads");
 }
 
 #[test]

@@ -75,8 +75,15 @@ pub struct DataArgs {
 }
 
 impl DataArgs {
+    /// True if the heads are not named (no `--config`, no `--head`): a
+    /// model's own, as far as the files label them.
+    pub fn heads_by_default(&self) -> bool {
+        self.config.is_none() && self.head.is_empty()
+    }
+
     /// Reads the configuration and the data. Without `--config` and
-    /// `--head`, the heads are `default_heads`.
+    /// `--head`, the heads are those of `default_heads` that the files
+    /// label.
     pub fn load(&self, default_heads: &[String]) -> Result<(TrainingConfig, Dataset)> {
         let config = match &self.config {
             Some(path) => TrainingConfig::from_path(path)?,
@@ -102,6 +109,7 @@ impl DataArgs {
             skip_invalid: self.skip_invalid,
             exclude: self.exclude.clone(),
             only: self.only.clone(),
+            drop_unlabelled_heads: self.heads_by_default(),
         };
         let data = Dataset::load(&config, &options)?;
         Ok((config, data))

@@ -96,6 +96,19 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
         }
     }
     let (_, data) = args.data.load(&model_heads)?;
+    if args.data.heads_by_default() {
+        let unlabelled: Vec<&str> = model_heads
+            .iter()
+            .map(String::as_str)
+            .filter(|h| !data.heads.iter().any(|d| d.name == *h))
+            .collect();
+        if !unlabelled.is_empty() {
+            eprintln!(
+                "civility: not evaluated, no row labels them: {}",
+                unlabelled.join(", ")
+            );
+        }
+    }
     let subset = match (args.split, args.data.config.is_some()) {
         (Some(SplitArg::All), _) | (None, false) => Subset::All,
         (Some(SplitArg::Holdout), _) | (None, true) => Subset::Holdout,
