@@ -1118,6 +1118,32 @@ pub fn read_line_limited(
     }
 }
 
+/// Reads and discards the rest of the current line, its `\n` included:
+/// after [`LineRead::TooLong`], the next read starts at the next line.
+/// Holds no more than the reader's buffer at a time.
+pub fn skip_rest_of_line(reader: &mut impl BufRead) -> std::io::Result<()> {
+    loop {
+        let available = match reader.fill_buf() {
+            Ok(a) => a,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok(());
+        }
+        match available.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                reader.consume(i + 1);
+                return Ok(());
+            }
+            None => {
+                let n = available.len();
+                reader.consume(n);
+            }
+        }
+    }
+}
+
 fn read_rows(
     source: &SourceConfig,
     skip_invalid: bool,
@@ -1591,6 +1617,33 @@ mod tests {
         assert_eq!(same[0].labels[0], Some(1));
         assert!(same[0].fractional.is_empty());
         assert_eq!(report.kept as usize, data.examples.len());
+    }
+
+    #[test]
+    fn skip_rest_of_line_reads_to_the_next_line() {
+        let text = format!("{}\nnext\n{}", "x".repeat(100), "y".repeat(50));
+        let mut reader = std::io::BufReader::with_capacity(8, text.as_bytes());
+        let mut buf = Vec::new();
+        assert_eq!(
+            read_line_limited(&mut reader, &mut buf, 10).unwrap(),
+            LineRead::TooLong
+        );
+        skip_rest_of_line(&mut reader).unwrap();
+        assert_eq!(
+            read_line_limited(&mut reader, &mut buf, 10).unwrap(),
+            LineRead::Line
+        );
+        assert_eq!(buf, b"next");
+        // A last line without a newline ends at the end of the input.
+        assert_eq!(
+            read_line_limited(&mut reader, &mut buf, 10).unwrap(),
+            LineRead::TooLong
+        );
+        skip_rest_of_line(&mut reader).unwrap();
+        assert_eq!(
+            read_line_limited(&mut reader, &mut buf, 10).unwrap(),
+            LineRead::End
+        );
     }
 
     #[test]

@@ -1346,6 +1346,98 @@ fn training_on_no_usable_data_is_bad_input() {
 }
 
 #[test]
+fn score_jsonl_skip_invalid_answers_bad_lines_and_goes_on() {
+    let long = json!({"id": 5, "text": "a".repeat(2 << 20)}).to_string();
+    let input = [
+        json!({"id": 1, "text": INSULT}).to_string(),
+        "{not json".to_string(),
+        json!({"id": "x", "text": 5}).to_string(),
+        long,
+        json!({"id": 6}).to_string(),
+        String::new(),
+        json!({"id": 7, "text": PRAISE}).to_string(),
+    ]
+    .join("\n");
+    for threads in ["1", "2"] {
+        let out = civility(
+            &[
+                "score",
+                "--jsonl",
+                "--skip-invalid",
+                "--threads",
+                threads,
+                "--model",
+                &small(),
+            ],
+            input.as_bytes(),
+        );
+        out.assert_success()
+            .stderr_has("4 invalid line(s) answered with {\"id\", \"error\"}");
+        let lines = out.jsonl();
+        let ids: Vec<&Value> = lines.iter().map(|v| &v["id"]).collect();
+        assert_eq!(
+            ids,
+            [
+                &json!(1),
+                &Value::Null,
+                &json!("x"),
+                &Value::Null,
+                &json!(6),
+                &json!(7)
+            ]
+        );
+        let errors: Vec<&str> = lines.iter().filter_map(|v| v["error"].as_str()).collect();
+        assert_eq!(errors.len(), 4);
+        for (error, (line, what)) in errors.iter().zip([
+            (2, "expected a JSON object"),
+            (3, "must be a string"),
+            (4, "longer than"),
+            (5, "missing field"),
+        ]) {
+            assert!(error.starts_with(&format!("line {line}: ")), "{error}");
+            assert!(error.contains(what), "{error}");
+        }
+        assert_eq!(lines[0]["decision"], "reject");
+        assert_eq!(lines[5]["decision"], "allow");
+    }
+    // Without the flag, the first bad line stops the run.
+    civility(&["score", "--jsonl", "--model", &small()], input.as_bytes())
+        .assert_code(2)
+        .stderr_has("line 2:");
+    // Bad lines in both threads' runs.
+    let many: String = (1..=600)
+        .map(|i| match i {
+            100 | 500 => "{oops\n".to_string(),
+            _ => json!({"id": i, "text": PRAISE}).to_string() + "\n",
+        })
+        .collect();
+    let out = civility(
+        &[
+            "score",
+            "--jsonl",
+            "--skip-invalid",
+            "--threads",
+            "2",
+            "--model",
+            &small(),
+        ],
+        many.as_bytes(),
+    );
+    out.assert_success().stderr_has("2 invalid line(s)");
+    let lines = out.jsonl();
+    assert_eq!(lines.len(), 600);
+    for (i, v) in lines.iter().enumerate() {
+        match i + 1 {
+            100 | 500 => assert!(v["error"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("line {}:", i + 1))),
+            n => assert_eq!(v["id"], json!(n)),
+        }
+    }
+}
+
+#[test]
 fn eval_without_heads_measures_the_heads_the_file_labels() {
     let env = TestEnv::new();
     let data = env.write(

@@ -3,7 +3,7 @@
 use super::args::ModelArgs;
 use super::BadInput;
 use anyhow::{Context, Result};
-use civility::data::{read_line_limited, LineRead};
+use civility::data::{read_line_limited, skip_rest_of_line, LineRead};
 use civility::{Moderator, Oversize, Scratch, SizeLimit, Verdict};
 use std::io::{BufRead, Read, Write};
 use std::process::ExitCode;
@@ -22,6 +22,7 @@ const MIN_LINE_BYTES: usize = 1 << 20;
   echo 'Shut up, you 1d10t' | civility score --json --explain
   printf '%s\\n' '{\"id\": 1, \"text\": \"Great article\"}' | civility score --jsonl
   civility score --jsonl --threads 2 < comments.jsonl > verdicts.jsonl
+  civility score --jsonl --skip-invalid < backfill.jsonl > verdicts.jsonl
   civility score --model my.civ --review 0.4 --reject 0.8 < comment.txt
   civility score --max-bytes 8000 --oversize review < comment.txt
 
@@ -34,7 +35,8 @@ bytes, cut at a character boundary and at whitespace if one is near, and its ver
 least review, or to reject. From stdin, civility reads only a few bytes past the limit and leaves
 the rest unread. A --jsonl line may be up to 8 x --max-bytes (at least 1 MiB) to leave room for JSON
 escapes; a longer line stops the run with an error naming it, after the verdicts of the lines
-before it. --max-bytes 0 scores comments of any length, up to 64 MiB from stdin or per line.")]
+before it, as a malformed line does. With --skip-invalid such a line gets {\"id\", \"error\"}
+instead and the run goes on. --max-bytes 0 scores comments of any length, up to 64 MiB from stdin or per line.")]
 pub struct ScoreArgs {
     #[command(flatten)]
     model: ModelArgs,
@@ -47,6 +49,10 @@ pub struct ScoreArgs {
     /// Also list the words that pushed the incivility score up or down.
     #[arg(long, conflicts_with = "jsonl")]
     explain: bool,
+    /// With --jsonl: answer a malformed or over-long line with
+    /// {"id", "error"} and go on, instead of stopping there.
+    #[arg(long, requires = "jsonl")]
+    skip_invalid: bool,
     /// Worker threads for --jsonl (default: all cores).
     #[arg(long, value_name = "N", default_value_t = 0)]
     threads: usize,
@@ -114,6 +120,7 @@ pub fn run(args: ScoreArgs) -> Result<ExitCode> {
             &mut stdout.lock(),
             args.threads,
             max_line_bytes(limit),
+            args.skip_invalid,
         );
     }
     let bytes = read_comment(stdin.lock(), limit)?;
@@ -265,15 +272,27 @@ struct Batch {
     bytes: Vec<u8>,
     /// Where each line ends in `bytes`.
     ends: Vec<usize>,
+    /// With --skip-invalid, the lines too long to read, by position in
+    /// the batch; an empty line stands in for each.
+    too_long: Vec<usize>,
     /// The input line number of the line before the first.
     first_line: u64,
 }
 
+/// How a batch's lines are read.
+#[derive(Clone, Copy)]
+struct Reading {
+    max_line: usize,
+    skip_invalid: bool,
+}
+
 /// What one thread made of a run of a batch's lines.
 struct Run {
-    /// One JSON verdict per line, each ending with a newline.
+    /// One JSON verdict (or error) per line, each ending with a newline.
     json: Vec<u8>,
     scored: u64,
+    /// Lines answered with an error (--skip-invalid).
+    invalid: u64,
     /// The malformed line the run stopped at.
     failure: Option<BadInput>,
 }
@@ -282,6 +301,7 @@ impl Batch {
     fn clear(&mut self, first_line: u64) {
         self.bytes.clear();
         self.ends.clear();
+        self.too_long.clear();
         self.first_line = first_line;
     }
 
@@ -295,20 +315,33 @@ impl Batch {
     }
 
     /// Parses, scores and writes out the lines in `range`.
-    fn score(&self, moderator: &Moderator, range: std::ops::Range<usize>) -> Run {
+    fn score(&self, moderator: &Moderator, range: std::ops::Range<usize>, how: Reading) -> Run {
         let mut run = Run {
             json: Vec::with_capacity(range.len() * 256),
             scored: 0,
+            invalid: 0,
             failure: None,
         };
         let mut scratch = Scratch::default();
         for i in range {
             let start = if i == 0 { 0 } else { self.ends[i - 1] };
             let line_no = self.first_line + i as u64 + 1;
-            let item = match parse_line(&self.bytes[start..self.ends[i]], line_no) {
+            let parsed = match self.too_long.binary_search(&i) {
+                Ok(_) => Err((None, too_long(line_no, how.max_line))),
+                Err(_) => parse_line(&self.bytes[start..self.ends[i]], line_no),
+            };
+            let item = match parsed {
                 Ok(Some(item)) => item,
                 Ok(None) => continue,
-                Err(e) => {
+                Err((id, e)) if how.skip_invalid => {
+                    if let Err(e) = write_error(&mut run.json, id.as_ref(), &e.0) {
+                        run.failure = Some(BadInput(format!("line {line_no}: {e}")));
+                        break;
+                    }
+                    run.invalid += 1;
+                    continue;
+                }
+                Err((_, e)) => {
                     run.failure = Some(e);
                     break;
                 }
@@ -322,6 +355,14 @@ impl Batch {
         }
         run
     }
+}
+
+/// The error of a line longer than `max_line` bytes.
+fn too_long(line_no: u64, max_line: usize) -> BadInput {
+    BadInput(format!(
+        "line {line_no}: longer than {max_line} bytes, the longest line --jsonl reads \
+         (8 x --max-bytes, at least 1 MiB; 64 MiB with --max-bytes 0)"
+    ))
 }
 
 /// Appends `{"id": id, ...verdict}` and a newline to `out`.
@@ -341,6 +382,21 @@ fn write_verdict(
     Ok(())
 }
 
+/// Appends `{"id": id, "error": message}` (id null if the line gave none)
+/// and a newline to `out`.
+fn write_error(
+    out: &mut Vec<u8>,
+    id: Option<&serde_json::Value>,
+    message: &str,
+) -> serde_json::Result<()> {
+    out.extend_from_slice(b"{\"id\":");
+    serde_json::to_writer(&mut *out, id.unwrap_or(&serde_json::Value::Null))?;
+    out.extend_from_slice(b",\"error\":");
+    serde_json::to_writer(&mut *out, message)?;
+    out.extend_from_slice(b"}\n");
+    Ok(())
+}
+
 #[derive(serde::Deserialize)]
 struct InputLine {
     #[serde(default)]
@@ -348,28 +404,40 @@ struct InputLine {
     text: Option<serde_json::Value>,
 }
 
-fn parse_line(bytes: &[u8], line: u64) -> std::result::Result<Option<Item>, BadInput> {
+/// A line's comment, `None` for a blank line, or what is wrong with it
+/// (with its id, if it has one).
+type Parsed = std::result::Result<Option<Item>, (Option<serde_json::Value>, BadInput)>;
+
+fn parse_line(bytes: &[u8], line: u64) -> Parsed {
     let s = std::str::from_utf8(bytes).map_err(|e| {
-        BadInput(format!(
+        let e = BadInput(format!(
             "line {line}: not valid UTF-8 (invalid byte at offset {} of the line)",
             e.valid_up_to()
-        ))
+        ));
+        (None, e)
     })?;
     if s.trim().is_empty() {
         return Ok(None);
     }
     let parsed: InputLine = serde_json::from_str(s).map_err(|e| {
-        BadInput(format!(
+        let e = BadInput(format!(
             "line {line}: expected a JSON object like {{\"id\": 1, \"text\": \"...\"}}: {e}"
-        ))
+        ));
+        (None, e)
     })?;
     match parsed.text {
         Some(serde_json::Value::String(text)) => Ok(Some(Item {
             id: parsed.id,
             text,
         })),
-        Some(_) => Err(BadInput(format!("line {line}: \"text\" must be a string"))),
-        None => Err(BadInput(format!("line {line}: missing field \"text\""))),
+        Some(_) => Err((
+            Some(parsed.id),
+            BadInput(format!("line {line}: \"text\" must be a string")),
+        )),
+        None => Err((
+            Some(parsed.id),
+            BadInput(format!("line {line}: missing field \"text\"")),
+        )),
     }
 }
 
@@ -378,13 +446,15 @@ fn parse_line(bytes: &[u8], line: u64) -> std::result::Result<Option<Item>, BadI
 /// `BATCH_BYTES` of input), output keeps input order, and each batch is
 /// parsed, scored and written out as JSON on all threads, the reading
 /// thread only splitting lines. A malformed or over-long line stops the
-/// run after every line before it is written.
+/// run after every line before it is written, or with `skip_invalid` is
+/// answered with an error object.
 fn score_jsonl(
     moderator: &Moderator,
     mut input: impl BufRead,
     out: &mut impl Write,
     threads: usize,
     max_line: usize,
+    skip_invalid: bool,
 ) -> Result<ExitCode> {
     const BATCH: usize = 8192;
     const BATCH_BYTES: usize = 16 << 20;
@@ -392,8 +462,11 @@ fn score_jsonl(
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     };
-    let mut line_no = 0u64;
-    let mut scored = 0u64;
+    let how = Reading {
+        max_line,
+        skip_invalid,
+    };
+    let (mut line_no, mut scored, mut invalid) = (0u64, 0u64, 0u64);
     let mut buf = Vec::new();
     let mut batch = Batch::default();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
@@ -410,11 +483,14 @@ fn score_jsonl(
             }
             line_no += 1;
             if read == LineRead::TooLong {
-                failure = Some(BadInput(format!(
-                    "line {line_no}: longer than {max_line} bytes, the longest line --jsonl reads \
-                     (8 x --max-bytes, at least 1 MiB; 64 MiB with --max-bytes 0)"
-                )));
-                break;
+                if !skip_invalid {
+                    failure = Some(too_long(line_no, max_line));
+                    break;
+                }
+                skip_rest_of_line(&mut input).context("cannot read stdin")?;
+                batch.too_long.push(batch.len());
+                batch.push(b"");
+                continue;
             }
             batch.push(buf.strip_suffix(b"\r").unwrap_or(&buf));
         }
@@ -430,7 +506,8 @@ fn score_jsonl(
                 .map(|first| {
                     let batch = &batch;
                     s.spawn(move || {
-                        batch.score(moderator, first..(first + per_thread).min(batch.len()))
+                        let range = first..(first + per_thread).min(batch.len());
+                        batch.score(moderator, range, how)
                     })
                 })
                 .collect();
@@ -442,6 +519,7 @@ fn score_jsonl(
         for run in runs {
             out.write_all(&run.json)?;
             scored += run.scored;
+            invalid += run.invalid;
             if let Some(e) = run.failure {
                 failure = Some(e);
                 break;
@@ -456,7 +534,9 @@ fn score_jsonl(
         }
     }
     out.flush()?;
-    if scored == 0 {
+    if invalid > 0 {
+        eprintln!("civility: {invalid} invalid line(s) answered with {{\"id\", \"error\"}}");
+    } else if scored == 0 {
         return Err(BadInput(
             "no comments on stdin: expected one JSON object per line, like {\"id\": 1, \"text\": \"...\"}"
                 .into(),
