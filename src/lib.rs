@@ -87,7 +87,7 @@ pub mod evaluate;
 pub mod perturb;
 
 pub use error::{Error, Result};
-pub use features::{FeatureConfig, Norm, SparseVec, TermFrequency, Vectorizer};
+pub use features::{FeatureConfig, Norm, SparseRef, SparseVec, TermFrequency, Vectorizer};
 pub use model::calibration::{Calibration, Temperature};
 pub use model::naive_bayes::{
     Head, NaiveBayesModel, NaiveBayesParams, NaiveBayesValidParams, Variant,
