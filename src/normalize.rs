@@ -169,6 +169,15 @@ impl Normalizer {
         self.normalize_with(input, out, state, true);
     }
 
+    /// Normalizes `input` character by character, without the shortcut
+    /// for plain ASCII words: the fuzz targets check that both agree.
+    #[cfg(fuzzing)]
+    pub fn normalize_char_by_char(&self, input: &str) -> Normalized {
+        let mut out = Normalized::default();
+        self.normalize_with(input, &mut out, &mut WordState::default(), false);
+        out
+    }
+
     /// `normalize_into`, with or without the shortcut for plain ASCII
     /// words (tests check that both give the same result).
     fn normalize_with(&self, input: &str, out: &mut Normalized, state: &mut WordState, fast: bool) {
