@@ -27,7 +27,8 @@ const MIN_LINE_BYTES: usize = 1 << 20;
   civility score --max-bytes 8000 --oversize review < comment.txt
 
 With --jsonl each input line is {\"id\": <any JSON, optional>, \"text\": \"...\"} and each output line is
-{\"id\", \"decision\", \"incivility\", \"attributes\": {...}, \"tone\": {\"label\", \"scores\"}}, in input order.
+{\"id\", \"decision\", \"incivility\", \"attributes\": {...}, \"tone\": {\"label\", \"scores\"}}, in input order,
+the id as given (without whitespace).
 
 Size limit: a comment longer than --max-bytes (default 64 KiB) is scored on its first --max-bytes
 bytes, cut at a character boundary and at whitespace if one is near, and its verdict says so
@@ -262,8 +263,172 @@ fn print_evidence(out: &mut impl Write, evidence: &[civility::Evidence]) -> Resu
 
 /// One parsed input line.
 struct Item {
-    id: serde_json::Value,
+    id: Id,
     text: String,
+}
+
+/// A line's id, written back as it was given.
+enum Id {
+    /// A string, an integer, a boolean or null: the parsed value writes
+    /// back to the same JSON.
+    Value(serde_json::Value),
+    /// Anything the parsed value would write otherwise, as written in the
+    /// line without whitespace: a number with a fraction or an exponent,
+    /// or too long for 64 bits ("2.50", "1e3", a 30-digit number), an
+    /// object (keys in their order) or an array.
+    Json(String),
+}
+
+impl Id {
+    /// The id of `line`, which parsed to `value`.
+    fn of(line: &str, value: serde_json::Value) -> Id {
+        let exact = match &value {
+            serde_json::Value::Number(n) => !n.is_f64(),
+            serde_json::Value::Object(_) | serde_json::Value::Array(_) => false,
+            _ => true,
+        };
+        match (exact, member(line, "id")) {
+            (false, Some(raw)) => {
+                let mut compact = Vec::with_capacity(raw.len());
+                write_compact(&mut compact, raw);
+                match String::from_utf8(compact) {
+                    Ok(json) => Id::Json(json),
+                    Err(_) => Id::Value(value),
+                }
+            }
+            _ => Id::Value(value),
+        }
+    }
+
+    fn write(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        match self {
+            Id::Value(v) => serde_json::to_writer(out, v),
+            Id::Json(json) => {
+                out.extend_from_slice(json.as_bytes());
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The text of the top-level member `name` of the JSON object `line`
+/// (well-formed: it was parsed), as written; `None` if it has none.
+fn member<'a>(line: &'a str, name: &str) -> Option<&'a str> {
+    let b = line.as_bytes();
+    let mut i = skip_space(b, 0);
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    i += 1;
+    loop {
+        i = skip_space(b, i);
+        match b.get(i)? {
+            b'}' => return None,
+            b',' => {
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        let key_end = skip_string(b, i)?;
+        let key = &line[i..key_end];
+        i = skip_space(b, key_end);
+        if b.get(i) != Some(&b':') {
+            return None;
+        }
+        let start = skip_space(b, i + 1);
+        let end = skip_value(b, start)?;
+        // A key may be written with escapes ("\u0069d").
+        let is_name = match key.contains('\\') {
+            false => key.len() == name.len() + 2 && &key[1..key.len() - 1] == name,
+            true => serde_json::from_str::<String>(key).is_ok_and(|k| k == name),
+        };
+        if is_name {
+            return Some(&line[start..end]);
+        }
+        i = end;
+    }
+}
+
+fn skip_space(b: &[u8], mut i: usize) -> usize {
+    while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        i += 1;
+    }
+    i
+}
+
+/// The end of the string starting at `i` (after its closing quote).
+fn skip_string(b: &[u8], i: usize) -> Option<usize> {
+    if b.get(i) != Some(&b'"') {
+        return None;
+    }
+    let mut j = i + 1;
+    loop {
+        match b.get(j)? {
+            b'\\' => j += 2,
+            b'"' => return Some(j + 1),
+            _ => j += 1,
+        }
+    }
+}
+
+/// The end of the value starting at `i`.
+fn skip_value(b: &[u8], i: usize) -> Option<usize> {
+    match b.get(i)? {
+        b'"' => skip_string(b, i),
+        b'{' | b'[' => {
+            let (mut depth, mut j) = (0usize, i);
+            loop {
+                match b.get(j)? {
+                    b'"' => {
+                        j = skip_string(b, j)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(j + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+        }
+        _ => {
+            let mut j = i;
+            while !matches!(
+                b.get(j),
+                None | Some(b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r')
+            ) {
+                j += 1;
+            }
+            Some(j)
+        }
+    }
+}
+
+/// Appends the JSON text `raw` (well-formed: it was parsed) without the
+/// whitespace outside its strings.
+fn write_compact(out: &mut Vec<u8>, raw: &str) {
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in raw.as_bytes() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+        } else if matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+            continue;
+        } else if b == b'"' {
+            in_string = true;
+        }
+        out.push(b);
+    }
 }
 
 /// Input lines read for one batch, in one buffer.
@@ -366,13 +531,9 @@ fn too_long(line_no: u64, max_line: usize) -> BadInput {
 }
 
 /// Appends `{"id": id, ...verdict}` and a newline to `out`.
-fn write_verdict(
-    out: &mut Vec<u8>,
-    id: &serde_json::Value,
-    verdict: &Verdict,
-) -> serde_json::Result<()> {
+fn write_verdict(out: &mut Vec<u8>, id: &Id, verdict: &Verdict) -> serde_json::Result<()> {
     out.extend_from_slice(b"{\"id\":");
-    serde_json::to_writer(&mut *out, id)?;
+    id.write(out)?;
     out.push(b',');
     // The verdict's own object, without its opening brace.
     let at = out.len();
@@ -384,13 +545,12 @@ fn write_verdict(
 
 /// Appends `{"id": id, "error": message}` (id null if the line gave none)
 /// and a newline to `out`.
-fn write_error(
-    out: &mut Vec<u8>,
-    id: Option<&serde_json::Value>,
-    message: &str,
-) -> serde_json::Result<()> {
+fn write_error(out: &mut Vec<u8>, id: Option<&Id>, message: &str) -> serde_json::Result<()> {
     out.extend_from_slice(b"{\"id\":");
-    serde_json::to_writer(&mut *out, id.unwrap_or(&serde_json::Value::Null))?;
+    match id {
+        Some(id) => id.write(out)?,
+        None => out.extend_from_slice(b"null"),
+    }
     out.extend_from_slice(b",\"error\":");
     serde_json::to_writer(&mut *out, message)?;
     out.extend_from_slice(b"}\n");
@@ -406,7 +566,7 @@ struct InputLine {
 
 /// A line's comment, `None` for a blank line, or what is wrong with it
 /// (with its id, if it has one).
-type Parsed = std::result::Result<Option<Item>, (Option<serde_json::Value>, BadInput)>;
+type Parsed = std::result::Result<Option<Item>, (Option<Id>, BadInput)>;
 
 fn parse_line(bytes: &[u8], line: u64) -> Parsed {
     let s = std::str::from_utf8(bytes).map_err(|e| {
@@ -425,17 +585,15 @@ fn parse_line(bytes: &[u8], line: u64) -> Parsed {
         ));
         (None, e)
     })?;
+    let id = Id::of(s, parsed.id);
     match parsed.text {
-        Some(serde_json::Value::String(text)) => Ok(Some(Item {
-            id: parsed.id,
-            text,
-        })),
+        Some(serde_json::Value::String(text)) => Ok(Some(Item { id, text })),
         Some(_) => Err((
-            Some(parsed.id),
+            Some(id),
             BadInput(format!("line {line}: \"text\" must be a string")),
         )),
         None => Err((
-            Some(parsed.id),
+            Some(id),
             BadInput(format!("line {line}: missing field \"text\"")),
         )),
     }
@@ -544,4 +702,43 @@ fn score_jsonl(
         .into());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn member_finds_a_top_level_member_as_written() {
+        let line = r#" { "text" : "an \"id\": 1, {[", "nested": {"id": 9, "a": [1, {"id": 8}]},
+            "\u0069d" : { "b" : [1, "x]}"] } , "z": null }"#;
+        assert_eq!(member(line, "id"), Some(r#"{ "b" : [1, "x]}"] }"#));
+        assert_eq!(member(line, "z"), Some("null"));
+        assert_eq!(member(line, "text"), Some(r#""an \"id\": 1, {[""#));
+        assert_eq!(member(line, "missing"), None);
+        assert_eq!(member(r#"{"id":-1.5e3}"#, "id"), Some("-1.5e3"));
+        assert_eq!(member("[1, 2]", "id"), None);
+        let mut out = Vec::new();
+        write_compact(&mut out, member(line, "id").unwrap());
+        assert_eq!(out, br#"{"b":[1,"x]}"]}"#);
+    }
+
+    #[test]
+    fn ids_write_back_as_given() {
+        let written = |line: &str| {
+            let value: serde_json::Value = serde_json::from_str(line).unwrap();
+            let mut out = Vec::new();
+            Id::of(line, value["id"].clone()).write(&mut out).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(
+            written(r#"{"id": 18446744073709551616}"#),
+            "18446744073709551616"
+        );
+        assert_eq!(written(r#"{"id": -9}"#), "-9");
+        assert_eq!(written(r#"{"id": 1.10}"#), "1.10");
+        assert_eq!(written(r#"{"id": {"b": 1, "a": 2}}"#), r#"{"b":1,"a":2}"#);
+        assert_eq!(written(r#"{"id": "a b"}"#), r#""a b""#);
+        assert_eq!(written(r#"{"text": "x"}"#), "null");
+    }
 }
