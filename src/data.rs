@@ -1087,11 +1087,7 @@ pub fn read_line_limited(
 ) -> std::io::Result<LineRead> {
     buf.clear();
     loop {
-        let available = match reader.fill_buf() {
-            Ok(a) => a,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
+        let available = fill(reader)?;
         if available.is_empty() {
             return Ok(if buf.is_empty() {
                 LineRead::End
@@ -1118,16 +1114,28 @@ pub fn read_line_limited(
     }
 }
 
+/// The reader's buffered bytes, reading more if there are none (empty at
+/// the end of the input); a read interrupted by a signal is retried.
+fn fill(reader: &mut impl BufRead) -> std::io::Result<&[u8]> {
+    loop {
+        match reader.fill_buf() {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+            // The end of the input (a terminal is not read again).
+            Ok([]) => return Ok(&[]),
+            // Asked again so that the borrow is returned outside the loop;
+            // with bytes buffered, no read happens.
+            Ok(_) => return reader.fill_buf(),
+        }
+    }
+}
+
 /// Reads and discards the rest of the current line, its `\n` included:
 /// after [`LineRead::TooLong`], the next read starts at the next line.
 /// Holds no more than the reader's buffer at a time.
 pub fn skip_rest_of_line(reader: &mut impl BufRead) -> std::io::Result<()> {
     loop {
-        let available = match reader.fill_buf() {
-            Ok(a) => a,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
+        let available = fill(reader)?;
         if available.is_empty() {
             return Ok(());
         }
@@ -1624,26 +1632,22 @@ mod tests {
         let text = format!("{}\nnext\n{}", "x".repeat(100), "y".repeat(50));
         let mut reader = std::io::BufReader::with_capacity(8, text.as_bytes());
         let mut buf = Vec::new();
-        assert_eq!(
-            read_line_limited(&mut reader, &mut buf, 10).unwrap(),
-            LineRead::TooLong
-        );
-        skip_rest_of_line(&mut reader).unwrap();
-        assert_eq!(
-            read_line_limited(&mut reader, &mut buf, 10).unwrap(),
-            LineRead::Line
-        );
-        assert_eq!(buf, b"next");
-        // A last line without a newline ends at the end of the input.
-        assert_eq!(
-            read_line_limited(&mut reader, &mut buf, 10).unwrap(),
-            LineRead::TooLong
-        );
-        skip_rest_of_line(&mut reader).unwrap();
-        assert_eq!(
-            read_line_limited(&mut reader, &mut buf, 10).unwrap(),
-            LineRead::End
-        );
+        // Each too-long line skipped, the last one without a newline.
+        let mut reads = Vec::new();
+        for _ in 0..4 {
+            let read = read_line_limited(&mut reader, &mut buf, 10).unwrap();
+            if read == LineRead::TooLong {
+                skip_rest_of_line(&mut reader).unwrap();
+            }
+            reads.push((read, buf.len()));
+        }
+        let expected = [
+            (LineRead::TooLong, 10),
+            (LineRead::Line, 4),
+            (LineRead::TooLong, 10),
+            (LineRead::End, 0),
+        ];
+        assert_eq!(reads, expected);
     }
 
     #[test]
