@@ -24,6 +24,14 @@ fn expected_line(id: impl std::fmt::Display, text: &str) -> String {
     format!("{{\"id\":{id},{}", &verdict[1..])
 }
 
+/// `civility score --jsonl` with the small model, then `args`.
+fn score_jsonl(args: &[&str], input: &[u8]) -> crate::util::Output {
+    let model = small();
+    let mut all = vec!["score", "--jsonl", "--model", &model];
+    all.extend_from_slice(args);
+    civility(&all, input)
+}
+
 /// The first `n` rows of our training comments, as JSON lines.
 fn training_lines(n: usize) -> Vec<String> {
     std::fs::read_to_string(repo_path("training-data/comments.jsonl"))
@@ -118,7 +126,7 @@ fn score_jsonl_echoes_ids_in_input_order() {
     ]
     .join("\n")
     .replace("\"id\": [true]}", "\"id\": [true]}\r");
-    let out = civility(&["score", "--jsonl", "--model", &small()], input.as_bytes());
+    let out = score_jsonl(&[], input.as_bytes());
     out.assert_success();
     // Ids come back as written, without whitespace: keys in their order,
     // every digit.
@@ -154,17 +162,7 @@ fn score_jsonl_is_the_same_on_any_number_of_threads() {
         .map(|(id, text)| json!({"id": id, "text": text}).to_string() + "\n")
         .collect();
     let run = |threads: &str| {
-        let out = civility(
-            &[
-                "score",
-                "--jsonl",
-                "--threads",
-                threads,
-                "--model",
-                &small(),
-            ],
-            input.as_bytes(),
-        );
+        let out = score_jsonl(&["--threads", threads], input.as_bytes());
         out.assert_success();
         out.stdout
     };
@@ -202,10 +200,7 @@ fn score_jsonl_keeps_order_across_batches() {
     let input: String = (1..=n)
         .map(|i| json!({"id": i, "text": format!("comment number {i}")}).to_string() + "\n")
         .collect();
-    let out = civility(
-        &["score", "--jsonl", "--threads", "3", "--model", &small()],
-        input.as_bytes(),
-    );
+    let out = score_jsonl(&["--threads", "3"], input.as_bytes());
     out.assert_success();
     let ids: Vec<u64> = out
         .jsonl()
@@ -294,7 +289,7 @@ fn score_empty_or_blank_stdin_is_bad_input() {
             assert!(out.stdout.is_empty(), "{:?}", out.stdout);
         }
     }
-    let out = civility(&["score", "--jsonl", "--model", &small()], b"\n  \n");
+    let out = score_jsonl(&[], b"\n  \n");
     out.assert_code(2).stderr_has("no comments");
     assert!(out.stdout.is_empty());
 }
@@ -321,7 +316,7 @@ fn score_jsonl_stops_at_a_bad_line_after_writing_the_good_ones() {
         input.extend_from_slice(bad);
         input.push(b'\n');
         input.extend_from_slice(after.as_bytes());
-        let out = civility(&["score", "--jsonl", "--model", &small()], &input);
+        let out = score_jsonl(&[], &input);
         out.assert_code(2).stderr_has("line 3").stderr_has(what);
         let lines = out.jsonl();
         let ids: Vec<&Value> = lines.iter().map(|v| &v["id"]).collect();
@@ -349,17 +344,7 @@ fn score_jsonl_stops_at_a_bad_line_whichever_thread_parses_it() {
             }
         }
         for threads in ["1", "2", "3"] {
-            let out = civility(
-                &[
-                    "score",
-                    "--jsonl",
-                    "--threads",
-                    threads,
-                    "--model",
-                    &small(),
-                ],
-                input.as_bytes(),
-            );
+            let out = score_jsonl(&["--threads", threads], input.as_bytes());
             out.assert_code(2).stderr_has(&format!("line {bad_at}:"));
             let ids: Vec<Value> = out.jsonl().iter().map(|v| v["id"].clone()).collect();
             let expected: Vec<Value> = (1..bad_at).map(|i| json!(i)).collect();
@@ -706,20 +691,7 @@ fn train_from_a_missing_file_names_it() {
 
 #[test]
 fn eval_json_reports_roc_auc_and_macro_f1() {
-    let out = civility(
-        &[
-            "eval",
-            "training-data/validation.jsonl",
-            "--model",
-            &small(),
-            "--head",
-            "incivility",
-            "--head",
-            "tone",
-            "--json",
-        ],
-        b"",
-    );
+    let out = eval_small(&["--json"]);
     out.assert_success();
     let v = out.json();
     assert_eq!(v["comments"], validation_count());
@@ -755,19 +727,7 @@ fn eval_json_reports_roc_auc_and_macro_f1() {
 
 #[test]
 fn eval_human_output_has_roc_auc_and_confusion_matrices() {
-    let out = civility(
-        &[
-            "eval",
-            "training-data/validation.jsonl",
-            "--model",
-            &small(),
-            "--head",
-            "incivility",
-            "--head",
-            "tone",
-        ],
-        b"",
-    );
+    let out = eval_small(&[]);
     out.assert_success();
     let s = &out.stdout;
     assert!(
@@ -1364,18 +1324,7 @@ fn score_jsonl_skip_invalid_answers_bad_lines_and_goes_on() {
     ]
     .join("\n");
     for threads in ["1", "2"] {
-        let out = civility(
-            &[
-                "score",
-                "--jsonl",
-                "--skip-invalid",
-                "--threads",
-                threads,
-                "--model",
-                &small(),
-            ],
-            input.as_bytes(),
-        );
+        let out = score_jsonl(&["--skip-invalid", "--threads", threads], input.as_bytes());
         out.assert_success()
             .stderr_has("4 invalid line(s) answered with {\"id\", \"error\"}");
         let lines = out.jsonl();
@@ -1406,7 +1355,7 @@ fn score_jsonl_skip_invalid_answers_bad_lines_and_goes_on() {
         assert_eq!(lines[5]["decision"], "allow");
     }
     // Without the flag, the first bad line stops the run.
-    civility(&["score", "--jsonl", "--model", &small()], input.as_bytes())
+    score_jsonl(&[], input.as_bytes())
         .assert_code(2)
         .stderr_has("line 2:");
     // Bad lines in both threads' runs.
@@ -1416,18 +1365,7 @@ fn score_jsonl_skip_invalid_answers_bad_lines_and_goes_on() {
             _ => json!({"id": i, "text": PRAISE}).to_string() + "\n",
         })
         .collect();
-    let out = civility(
-        &[
-            "score",
-            "--jsonl",
-            "--skip-invalid",
-            "--threads",
-            "2",
-            "--model",
-            &small(),
-        ],
-        many.as_bytes(),
-    );
+    let out = score_jsonl(&["--skip-invalid", "--threads", "2"], many.as_bytes());
     out.assert_success().stderr_has("2 invalid line(s)");
     let lines = out.jsonl();
     assert_eq!(lines.len(), 600);
