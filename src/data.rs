@@ -1222,15 +1222,7 @@ fn read_rows(
             // The csv crate buffers a whole record; a line longer than the
             // limit makes the input fail instead of growing that buffer.
             let too_long = std::rc::Rc::new(std::cell::Cell::new(None));
-            let capped = LineCap {
-                inner: std::io::BufReader::new(file),
-                line: 0,
-                quoted: false,
-                record_line: 1,
-                line_no: 1,
-                max: MAX_LINE_BYTES,
-                tripped: std::rc::Rc::clone(&too_long),
-            };
+            let capped = LineCap::new(std::io::BufReader::new(file), MAX_LINE_BYTES, &too_long);
             let mut reader = csv::ReaderBuilder::new()
                 .flexible(false)
                 .from_reader(capped);
@@ -1290,6 +1282,22 @@ struct LineCap<R> {
     tripped: std::rc::Rc<std::cell::Cell<Option<u64>>>,
 }
 
+impl<R> LineCap<R> {
+    /// Reads `inner`, failing once a record passes `max` bytes; the line
+    /// the record started on goes into `tripped`.
+    fn new(inner: R, max: usize, tripped: &std::rc::Rc<std::cell::Cell<Option<u64>>>) -> Self {
+        LineCap {
+            inner,
+            line: 0,
+            quoted: false,
+            record_line: 1,
+            line_no: 1,
+            max,
+            tripped: std::rc::Rc::clone(tripped),
+        }
+    }
+}
+
 impl<R: std::io::Read> std::io::Read for LineCap<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         if self.tripped.get().is_some() {
@@ -1336,43 +1344,19 @@ mod tests {
     fn a_line_cap_fails_past_its_limit_only() {
         use std::io::Read;
         let tripped = std::rc::Rc::new(std::cell::Cell::new(None));
-        let mut ok = LineCap {
-            inner: &b"ab\ncd\nefg"[..],
-            line: 0,
-            quoted: false,
-            record_line: 1,
-            line_no: 1,
-            max: 3,
-            tripped: std::rc::Rc::clone(&tripped),
-        };
+        let mut ok = LineCap::new(&b"ab\ncd\nefg"[..], 3, &tripped);
         let mut all = Vec::new();
         ok.read_to_end(&mut all).unwrap();
         assert_eq!(all, b"ab\ncd\nefg");
         assert_eq!(tripped.get(), None);
-        let mut long = LineCap {
-            inner: &b"ab\ncdefgh\n"[..],
-            line: 0,
-            quoted: false,
-            record_line: 1,
-            line_no: 1,
-            max: 3,
-            tripped: std::rc::Rc::clone(&tripped),
-        };
+        let mut long = LineCap::new(&b"ab\ncdefgh\n"[..], 3, &tripped);
         let mut some = Vec::new();
         assert!(long.read_to_end(&mut some).is_err());
         assert_eq!(tripped.get(), Some(2));
         // A quoted field's newlines do not end the record: a record of
         // short lines is still one record.
         let tripped = std::rc::Rc::new(std::cell::Cell::new(None));
-        let mut quoted = LineCap {
-            inner: &b"a\n\"b\nc\nd\ne\"\nf"[..],
-            line: 0,
-            quoted: false,
-            record_line: 1,
-            line_no: 1,
-            max: 6,
-            tripped: std::rc::Rc::clone(&tripped),
-        };
+        let mut quoted = LineCap::new(&b"a\n\"b\nc\nd\ne\"\nf"[..], 6, &tripped);
         assert!(quoted.read_to_end(&mut Vec::new()).is_err());
         assert_eq!(tripped.get(), Some(2));
         assert!(some.len() <= 7, "{some:?}");
