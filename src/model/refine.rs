@@ -428,14 +428,12 @@ mod tests {
     }
 
     fn log_loss(w: &HeadWeights, xs: &[SparseVec], ys: &[bool]) -> f64 {
+        let mut s = [0.0];
         xs.iter()
             .zip(ys)
             .map(|(x, &y)| {
-                let s = w.bias[0]
-                    + x.iter()
-                        .map(|(f, v)| f64::from(v) * w.weights[f as usize])
-                        .sum::<f64>();
-                -(if y { sigmoid(s) } else { sigmoid(-s) }).ln()
+                w.joint_log_likelihood(x, w.weights.len(), &mut s);
+                -(if y { sigmoid(s[0]) } else { sigmoid(-s[0]) }).ln()
             })
             .sum::<f64>()
             / xs.len() as f64
@@ -496,18 +494,11 @@ mod tests {
     }
 
     fn softmax_loss(w: &HeadWeights, n: usize, xs: &[SparseVec], ys: &[usize]) -> f64 {
-        let k = w.bias.len();
+        let mut s = vec![0.0; w.bias.len()];
         xs.iter()
             .zip(ys)
             .map(|(x, &y)| {
-                let s: Vec<f64> = (0..k)
-                    .map(|c| {
-                        w.bias[c]
-                            + x.iter()
-                                .map(|(f, v)| f64::from(v) * w.weights[c * n + f as usize])
-                                .sum::<f64>()
-                    })
-                    .collect();
+                w.joint_log_likelihood(x, n, &mut s);
                 let z: f64 = s.iter().map(|v| v.exp()).sum();
                 z.ln() - s[y]
             })
