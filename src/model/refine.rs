@@ -147,12 +147,9 @@ pub(crate) fn refine(
     let offsets: Vec<f64> = rows
         .iter()
         .map(|row| {
-            nb.bias[0]
-                + row
-                    .x
-                    .iter()
-                    .map(|(f, v)| f64::from(v) * r[f as usize])
-                    .sum::<f64>()
+            let mut s = [0.0];
+            nb.joint_log_likelihood(row.x, r.len(), &mut s);
+            s[0]
         })
         .collect();
     // Per feature, its naive Bayes weight and the learned `v`, side by side:
@@ -247,19 +244,11 @@ pub(crate) fn refine_classes(
             rv[f * k + c][0] = nb.weights[c * n_features + f] as f32;
         }
     }
-    let offsets: Vec<f64> = rows
-        .iter()
-        .flat_map(|row| {
-            (0..k).map(move |c| {
-                nb.bias[c]
-                    + row
-                        .x
-                        .iter()
-                        .map(|(f, v)| f64::from(v) * nb.weights[c * n_features + f as usize])
-                        .sum::<f64>()
-            })
-        })
-        .collect();
+    // Every row's naive Bayes score per class, row-major.
+    let mut offsets = vec![0.0f64; rows.len() * k];
+    for (row, out) in rows.iter().zip(offsets.chunks_mut(k)) {
+        nb.joint_log_likelihood(row.x, n_features, out);
+    }
     let mut sgd = Sgd::new(settings.lambda);
     let mut bias = vec![0.0f64; k];
     let mut dots = vec![0.0f32; k];
