@@ -26,12 +26,12 @@ fn main() -> ExitCode {
 }
 
 /// The error and its causes, each written once: library errors such as a
-/// file error already include their cause in their own message.
+/// file error already end their own message with their cause.
 fn message(err: &anyhow::Error) -> String {
     let mut text = String::new();
     for cause in err.chain() {
         let part = cause.to_string();
-        if text.contains(&part) {
+        if text.ends_with(&part) {
             continue;
         }
         if !text.is_empty() {
