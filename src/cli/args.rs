@@ -57,7 +57,8 @@ pub struct DataArgs {
     /// Configuration (TOML): pipeline, heads, sources and their label rules.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["files", "head", "text"])]
     pub config: Option<PathBuf>,
-    /// With FILEs: a head, labelled by the field of the same name (repeatable).
+    /// With FILEs: a head, labelled by the field of the same name
+    /// (repeatable). eval without it: the model's heads that the files label.
     #[arg(long, value_name = "NAME", requires = "files")]
     head: Vec<String>,
     /// With FILEs: the field holding the comment text.

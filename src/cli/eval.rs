@@ -131,15 +131,16 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
         _ => None,
     };
 
-    let mut out = std::io::stdout().lock();
-    // JSON is rendered first and written as bytes, so that a closed pipe
-    // surfaces as an `io::Error` (which `main` treats as success) rather
-    // than inside a `serde_json::Error`.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    // A closed pipe, even inside a `serde_json::Error`, is success (main).
     match (&b, args.json) {
-        (None, true) => writeln!(out, "{}", serde_json::to_string_pretty(&a)?)?,
+        (None, true) => {
+            serde_json::to_writer_pretty(&mut out, &a)?;
+            writeln!(out)?
+        }
         (Some((_, b)), true) => {
-            let both = serde_json::json!({ "a": a, "b": b });
-            writeln!(out, "{}", serde_json::to_string_pretty(&both)?)?
+            serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "a": a, "b": b }))?;
+            writeln!(out)?
         }
         (None, false) => print_evaluation(&mut out, &a)?,
         (Some((name_b, b)), false) => print_comparison(&mut out, (&name_a, &a), (name_b, b))?,
