@@ -1278,14 +1278,42 @@ struct LineCap<R> {
     inner: R,
     /// Bytes of the current record so far.
     line: usize,
-    /// Inside a quoted field (an escaped quote `""` toggles twice).
-    quoted: bool,
+    /// Where in a field the last byte was, as the csv crate reads it.
+    field: Field,
     /// The line the current record started on.
     record_line: u64,
     /// The current line's number, from 1.
     line_no: u64,
     max: usize,
     tripped: std::rc::Rc<std::cell::Cell<Option<u64>>>,
+}
+
+/// Where a CSV reader is in a field. As in the csv crate, a quote opens
+/// a quoted field only at the start of a field (`5" screen` is plain
+/// text), and inside one a doubled quote stands for a quote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    /// At the start of a field: after a comma, a record's end, or at the
+    /// start of the input.
+    Start,
+    /// In a field that did not start with a quote.
+    Plain,
+    /// In a quoted field, where a newline does not end the record.
+    Quoted,
+    /// Just after a quote in a quoted field: its end, or half of `""`.
+    QuoteInQuoted,
+}
+
+impl Field {
+    fn next(self, b: u8) -> Field {
+        match (self, b) {
+            (Field::Quoted, b'"') => Field::QuoteInQuoted,
+            (Field::Quoted, _) => Field::Quoted,
+            (Field::Start | Field::QuoteInQuoted, b'"') => Field::Quoted,
+            (_, b',' | b'\n') => Field::Start,
+            _ => Field::Plain,
+        }
+    }
 }
 
 impl<R> LineCap<R> {
@@ -1295,7 +1323,7 @@ impl<R> LineCap<R> {
         LineCap {
             inner,
             line: 0,
-            quoted: false,
+            field: Field::Start,
             record_line: 1,
             line_no: 1,
             max,
@@ -1317,12 +1345,10 @@ impl<R: std::io::Read> std::io::Read for LineCap<R> {
         let n = buf.len().min(room);
         let n = self.inner.read(&mut buf[..n])?;
         for &b in &buf[..n] {
-            if b == b'"' {
-                self.quoted = !self.quoted;
-            }
+            self.field = self.field.next(b);
             if b == b'\n' {
                 self.line_no += 1;
-                if !self.quoted {
+                if self.field != Field::Quoted {
                     self.line = 0;
                     self.record_line = self.line_no;
                     continue;
@@ -1365,6 +1391,20 @@ mod tests {
         let mut quoted = LineCap::new(&b"a\n\"b\nc\nd\ne\"\nf"[..], 6, &tripped);
         assert!(quoted.read_to_end(&mut Vec::new()).is_err());
         assert_eq!(tripped.get(), Some(2));
+        // A quote inside a field is text, as the csv crate reads it: the
+        // short lines after it are records of their own.
+        let tripped = std::rc::Rc::new(std::cell::Cell::new(None));
+        let text = "a,5\" tv\nb,c\nd,e\nf,\"g\"\"h\"\ni,j\n";
+        let mut mid = LineCap::new(text.as_bytes(), 8, &tripped);
+        let mut all = Vec::new();
+        mid.read_to_end(&mut all).unwrap();
+        assert_eq!(tripped.get(), None);
+        let records = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(text.as_bytes())
+            .records()
+            .count();
+        assert_eq!(records, 5);
         assert!(some.len() <= 7, "{some:?}");
     }
 
