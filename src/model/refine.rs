@@ -104,9 +104,11 @@ impl Refine {
     ///
     /// A message naming the setting out of range.
     pub fn validate(&self) -> Result<(), String> {
-        if !(self.lambda.is_finite() && self.lambda > 0.0) {
+        // Below 1e-12 the first step (lambda^-1/4) overflows the f32
+        // weights; above 1e3 the pull leaves naive Bayes as it was.
+        if !(1e-12..=1e3).contains(&self.lambda) {
             return Err(format!(
-                "refine.lambda must be a positive number, not {}",
+                "refine.lambda must be between 1e-12 and 1e3, not {}",
                 self.lambda
             ));
         }

@@ -115,6 +115,19 @@ pub fn train(
     options: &TrainOptions<'_>,
 ) -> Result<(Model, TrainReport)> {
     config.validate().map_err(Error::InvalidSetting)?;
+    // A dataset read with other heads (or with unlabelled heads left out)
+    // would pair a head's settings with another head's labels.
+    let same_heads = config.heads.len() == data.heads.len()
+        && config
+            .heads
+            .iter()
+            .zip(&data.heads)
+            .all(|(c, d)| c.name == d.name);
+    if !same_heads {
+        return Err(Error::InvalidSetting(
+            "the data were read for other heads than the configuration's".into(),
+        ));
+    }
     for (hc, hl) in config.heads.iter().zip(&data.heads) {
         if hl.positive.is_some() && hc.tune_bias {
             return Err(Error::InvalidSetting(format!(
@@ -1361,6 +1374,39 @@ heads.tone = {{ field = "emotions", fractional = true }}
         assert!(
             matches!(result, Err(Error::Config { ref message, .. }) if message.contains("refine.lambda")),
             "{result:?}"
+        );
+        for lambda in ["1e-200", "1e9", "nan"] {
+            let result = train_binary_with(&format!("refine = {{ lambda = {lambda} }}"), 1);
+            assert!(
+                matches!(result, Err(Error::Config { ref message, .. }) if message.contains("refine.lambda")),
+                "{lambda}: {result:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn data_read_for_other_heads_is_refused() {
+        use crate::data::{Dataset, LoadOptions, TrainingConfig};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.jsonl");
+        std::fs::write(
+            &path,
+            "{\"text\": \"a\", \"incivility\": \"civil\"}\n\
+             {\"text\": \"b\", \"incivility\": \"uncivil\"}\n",
+        )
+        .unwrap();
+        let heads = ["incivility", "insult"].map(String::from);
+        let config = TrainingConfig::from_files(&[path], "text", &heads);
+        let options = LoadOptions {
+            drop_unlabelled_heads: true,
+            ..LoadOptions::default()
+        };
+        let data = Dataset::load(&config, &options).unwrap();
+        let result = train(&config, &data, &TrainOptions::default());
+        assert!(
+            matches!(result, Err(Error::InvalidSetting(ref m)) if m.contains("other heads")),
+            "{:?}",
+            result.err()
         );
     }
 
