@@ -588,10 +588,15 @@ impl Moderator {
     ///
     /// Each thread keeps one [`Scratch`] for these calls, so after the
     /// first comment they allocate only the verdict. Its buffers grow to
-    /// the longest comment scored on the thread (at most the size limit).
+    /// the longest comment scored on the thread, but a comment longer than
+    /// the default size limit (64 KiB; possible with a larger limit or
+    /// none) gets buffers of its own, freed with it.
     pub fn score(&self, text: &str) -> Verdict {
         thread_local! {
             static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+        }
+        if text.len() > SizeLimit::DEFAULT_MAX_BYTES {
+            return self.score_with(text, &mut Scratch::default());
         }
         SCRATCH
             .try_with(|scratch| match scratch.try_borrow_mut() {
