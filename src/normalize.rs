@@ -188,6 +188,9 @@ impl Normalizer {
         state.singles.clear();
         state.space = None;
         let bytes = input.as_bytes();
+        // Offsets are u32: past 4 GiB only the character path keeps the
+        // byte map as it always was.
+        let fast = fast && u32::try_from(bytes.len()).is_ok();
         let mut i = 0;
         while i < bytes.len() {
             if state.word.is_empty() && fast {
