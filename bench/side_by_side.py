@@ -26,7 +26,8 @@ a. Scoring throughput, one thread, in comments per second. civility as a
 b. Training time, wall seconds: `civility train --config models/default.toml
    -o TMP.civ` as a whole process (reading the corpora, splitting, every
    head, calibration folds, writing the model) with `--threads 1` and with
-   all cores (its --threads option; only feature extraction is threaded);
+   all cores (its --threads option: feature extraction and the refinement
+   fits are threaded);
    the scikit-learn pipeline's fit (vectorizing and fitting, data already
    in memory); fastText's train_supervised on an already written training
    file, thread=1 and thread=2.

@@ -19,7 +19,7 @@ fn disguised_insults_score_like_plain_ones() {
     assert!(report.positives > 50, "too few uncivil comments to measure");
     for row in &report.families {
         let auc_change = row.roc_auc_change.unwrap();
-        // Masks on unknown words again: measured -0.021 on the default
+        // Masks on unknown words again: measured -0.020 on the default
         // model (-0.017 before its weights were refined; the refined model
         // still ranks masked comments better, 0.891 against 0.884).
         let allowed_auc_fall = if row.family == "masked" { 0.025 } else { 0.02 };

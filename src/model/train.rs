@@ -47,7 +47,8 @@ pub type Progress<'a> = dyn Fn(&str, usize, usize) + Sync + 'a;
 /// How training runs.
 #[derive(Default)]
 pub struct TrainOptions<'a> {
-    /// Worker threads for feature extraction (0 = all cores).
+    /// Worker threads for feature extraction and the refinement fits
+    /// (0 = all cores).
     pub threads: usize,
     /// Called with (stage, done, total) as training progresses.
     pub progress: Option<&'a Progress<'a>>,
