@@ -83,9 +83,12 @@ pub struct HeadReport {
 /// The main rule's thresholds chosen for the `[thresholds]` targets.
 #[derive(Debug, Clone, Serialize)]
 pub struct ChosenThresholds {
-    /// Review at or above this probability (`None`: target unreachable).
+    /// Review at or above this probability, as its target chose it
+    /// (`None`: no target, or it cannot be met; the policy's value stays).
     pub review: Option<f64>,
-    /// Reject at or above this probability (`None`: target unreachable).
+    /// Reject at or above this probability, as its target chose it or
+    /// raised to a new review threshold above the policy's reject (`None`:
+    /// neither; the policy's value stays).
     pub reject: Option<f64>,
     /// Out-of-fold comments they were chosen on.
     pub comments: u64,
