@@ -173,7 +173,9 @@ impl Head {
         &self.class_weights
     }
 
-    /// Adds one comment of class `class` with the given weight.
+    /// Adds one comment of class `class` with the given weight. A head
+    /// read from a model file holds no counts (the file keeps weights
+    /// only): its counts start from zero here.
     ///
     /// # Panics
     ///
@@ -181,6 +183,9 @@ impl Head {
     /// head's feature space; both are programming errors.
     pub fn add<'a>(&mut self, x: impl Into<SparseRef<'a>>, class: usize, weight: f32) {
         let x = x.into();
+        if self.counts.is_empty() {
+            self.counts = vec![0.0; self.labels.len() * self.n_features];
+        }
         let row = &mut self.counts[class * self.n_features..(class + 1) * self.n_features];
         for (f, v) in x.iter() {
             row[f as usize] += v * weight;
@@ -479,6 +484,21 @@ impl<D: Data<Elem = f64>> PredictInplace<ArrayBase<D, Ix2>, Array1<usize>> for N
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_loaded_head_counts_from_zero() {
+        let model = crate::Model::embedded().unwrap();
+        let mut head = model.heads().next().unwrap().clone();
+        let x = SparseVec {
+            indices: vec![1, 5],
+            values: vec![1.0, 0.5],
+        };
+        head.add(&x, 1, 2.0);
+        assert_eq!(
+            head.class_weights()[1] - model.heads().next().unwrap().class_weights()[1],
+            2.0
+        );
+    }
     use linfa::prelude::*;
     use linfa_bayes::NaiveBayes as _;
     use ndarray::{array, Array2};
