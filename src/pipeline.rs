@@ -117,6 +117,27 @@ impl Pipeline {
         );
     }
 
+    /// Runs all three stages reusing `scratch`'s buffers, as scoring
+    /// does: once they have grown, this allocates nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use civility::{Pipeline, PipelineConfig, Scratch};
+    ///
+    /// let pipeline = Pipeline::new(PipelineConfig::default())?;
+    /// let mut scratch = Scratch::default();
+    /// for text in ["Thanks for this.", "What an idiot."] {
+    ///     let features = pipeline.vectorize_with(text, &mut scratch);
+    ///     assert!(!features.is_empty());
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn vectorize_with<'s>(&self, text: &str, scratch: &'s mut Scratch) -> &'s SparseVec {
+        self.vectorize_into(text, scratch, |_| {});
+        &scratch.features
+    }
+
     /// Runs all three stages and returns the sparse feature vector.
     pub fn vectorize(&self, text: &str) -> SparseVec {
         let mut scratch = Scratch::default();
