@@ -62,23 +62,20 @@ numbers: compare the ratios of one run, not numbers across runs.
 
 from __future__ import annotations
 
+import argparse
+import datetime
+import json
+import os
+import platform
+import random
+import shlex
+import subprocess
+import sys
+import tempfile
 import time
-
-STARTED = time.perf_counter()
-
-import argparse  # noqa: E402
-import datetime  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import platform  # noqa: E402
-import random  # noqa: E402
-import shlex  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from importlib import metadata  # noqa: E402
-from pathlib import Path  # noqa: E402
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -93,7 +90,6 @@ PEERS = {
     "fasttext": ("fasttext", "fastText supervised, wordNgrams=2"),
     "profanity-check": ("profanity_check", "profanity-check (pretrained)"),
 }
-PACKAGES = {"sklearn": "scikit-learn", "fasttext": "fasttext", "profanity-check": "alt-profanity-check"}
 SEED = 42
 JSONL_BATCH = 4096
 GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
@@ -629,10 +625,10 @@ def print_report(rows, training, host, date, counts, reps, startup_reps, civ, co
                  for k, label in (("1", "one thread"), ("all", "all cores")) if one.get(k)]
         print("\nTraining one head, civility is faster than the scikit-learn fit: "
               + ", ".join(times) + ".")
-    peers = [r for r in rows[1:] if r.rss_mb and not r.tool.startswith("civility")]
-    if civ1.rss_mb and peers:
+    others = [r for r in rows[1:] if r.rss_mb and not r.tool.startswith("civility")]
+    if civ1.rss_mb and others:
         print("Peak memory, the peer's over civility's: "
-              + ", ".join(f"{r.tool} {r.rss_mb / civ1.rss_mb:.1f}x" for r in peers) + ".")
+              + ", ".join(f"{r.tool} {r.rss_mb / civ1.rss_mb:.1f}x" for r in others) + ".")
     print("\nModel files: " + ", ".join(f"{k} {v:,.1f} MB" for k, v in sizes.items()))
     loads = [(r.tool, r.extra["import_and_load_s"]) for r in rows if "import_and_load_s" in r.extra]
     if loads:
