@@ -958,32 +958,37 @@ const LEXICON_MAX_LEN: usize = 12;
 /// any case) counted once, spell a lexicon word with its runs counted
 /// once: `squeeze` would rewrite the word ("fuuck", "kiil").
 fn stretches_lexicon_word(core: &[u8]) -> bool {
-    static RUNS: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
-    let runs = RUNS.get_or_init(|| LEXICON.iter().map(|w| runs_of(w.bytes())).collect());
-    let mut own = [0u8; LEXICON_MAX_LEN];
-    let mut n = 0;
-    for b in core.iter().map(u8::to_ascii_lowercase) {
-        if n > 0 && own[n - 1] == b {
-            continue;
-        }
-        if n == LEXICON_MAX_LEN {
-            return false;
-        }
-        own[n] = b;
-        n += 1;
-    }
-    runs.iter().any(|w| w[..] == own[..n])
+    lexicon_by_run_letters(core.iter().map(|&b| char::from(b.to_ascii_lowercase()))).is_some()
 }
 
-/// The letters of `word` with each run counted once.
-fn runs_of(word: impl Iterator<Item = u8>) -> Vec<u8> {
-    let mut out: Vec<u8> = Vec::new();
-    for b in word {
-        if out.last() != Some(&b) {
-            out.push(b);
+/// The first lexicon word whose letters, each run of one letter counted
+/// once, are those of `letters` counted the same way.
+fn lexicon_by_run_letters(letters: impl Iterator<Item = char>) -> Option<&'static str> {
+    fn runs_of(word: impl Iterator<Item = char>) -> Option<([char; LEXICON_MAX_LEN], usize)> {
+        let (mut own, mut n) = (['\0'; LEXICON_MAX_LEN], 0);
+        for c in word {
+            if n > 0 && own[n - 1] == c {
+                continue;
+            }
+            // A word has no more runs than letters.
+            *own.get_mut(n)? = c;
+            n += 1;
         }
+        Some((own, n))
     }
-    out
+    static RUNS: OnceLock<Vec<([char; LEXICON_MAX_LEN], usize)>> = OnceLock::new();
+    let runs = RUNS.get_or_init(|| {
+        LEXICON
+            .iter()
+            .map(|w| runs_of(w.chars()).expect("no lexicon word is longer than LEXICON_MAX_LEN"))
+            .collect()
+    });
+    let (own, n) = runs_of(letters)?;
+    LEXICON
+        .iter()
+        .zip(runs)
+        .find(|(_, (w, m))| w[..*m] == own[..n])
+        .map(|(w, _)| *w)
 }
 
 fn lexicon_word(chars: &[Ch]) -> Option<&'static str> {
@@ -1023,29 +1028,7 @@ fn unmask(core: &[Ch]) -> Option<&'static str> {
 /// A lexicon word with the same sequence of letters as `core` but other run
 /// lengths: "idiiot" → "idiot", "fuuuuck" → "fuck", "asssshole" → "asshole".
 fn lexicon_by_runs(core: &[Ch], runs: &[(usize, usize)]) -> Option<&'static str> {
-    // A word has no more runs than letters.
-    if runs.len() > LEXICON_MAX_LEN {
-        return None;
-    }
-    LEXICON.iter().copied().find(|w| {
-        let mut word_runs = 0;
-        let mut prev = None;
-        let mut ok = true;
-        for c in w.chars() {
-            if prev != Some(c) {
-                match runs.get(word_runs) {
-                    Some(&(s, _)) if core[s].c == c => {}
-                    _ => {
-                        ok = false;
-                        break;
-                    }
-                }
-                word_runs += 1;
-            }
-            prev = Some(c);
-        }
-        ok && word_runs == runs.len()
-    })
+    lexicon_by_run_letters(runs.iter().map(|&(s, _)| core[s].c))
 }
 
 #[cfg(test)]
