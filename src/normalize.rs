@@ -566,22 +566,26 @@ fn emit_word(out: &mut Normalized, space: Option<(u32, u32)>, head: &[Ch], tail:
     let Some(first) = head.first().or(tail.first()) else {
         return;
     };
-    if !out.text.is_empty() {
-        let (start, end) = space.unwrap_or((first.start, first.start));
-        out.push(' ', start, end);
-    }
+    separate(out, space, first.start);
     for ch in head.iter().chain(tail) {
         out.push(ch.c, ch.start, ch.end);
+    }
+}
+
+/// Writes the space before a word that starts at `at` in the original,
+/// unless it is the first: mapped to the whitespace that preceded the
+/// word, or to an empty range at its start.
+fn separate(out: &mut Normalized, space: Option<(u32, u32)>, at: u32) {
+    if !out.text.is_empty() {
+        let (start, end) = space.unwrap_or((at, at));
+        out.push(' ', start, end);
     }
 }
 
 /// Writes an ASCII chunk whose first byte is at `offset` in the
 /// original, like `emit_word`: every byte maps to itself.
 fn emit_ascii(out: &mut Normalized, space: Option<(u32, u32)>, chunk: &str, offset: u32) {
-    if !out.text.is_empty() {
-        let (start, end) = space.unwrap_or((offset, offset));
-        out.push(' ', start, end);
-    }
+    separate(out, space, offset);
     out.text.push_str(chunk);
     let end = offset + chunk.len() as u32;
     out.starts.extend(offset..end);
