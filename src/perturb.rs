@@ -9,6 +9,7 @@
 //! the most — what an evader would target — deterministically, so a
 //! report can be reproduced. `civility eval --perturb` and the tests use it.
 
+use crate::normalize::NormalizerConfig;
 use std::fmt;
 
 /// One way of disguising a word.
@@ -54,18 +55,19 @@ impl Family {
         Family::MixedCase,
     ];
 
-    /// Whether normalization undoes this disguise exactly (look-alike
-    /// letters, invisible characters, accents, fullwidth letters, case):
-    /// the disguised comment then has the same features as the clean one.
-    pub fn undone_by_normalization(self) -> bool {
-        matches!(
-            self,
-            Family::Homoglyphs
-                | Family::ZeroWidth
-                | Family::Diacritics
-                | Family::Fullwidth
-                | Family::MixedCase
-        )
+    /// Whether a normalizer with `config` undoes this disguise exactly
+    /// (look-alike letters, invisible characters, accents, fullwidth
+    /// letters, case, each with its step on): the disguised comment then
+    /// has the same features as the clean one.
+    pub fn undone_by(self, config: &NormalizerConfig) -> bool {
+        match self {
+            Family::Homoglyphs => config.confusables,
+            Family::ZeroWidth => true,
+            Family::Diacritics => config.strip_diacritics,
+            Family::Fullwidth => config.nfkc,
+            Family::MixedCase => config.lowercase,
+            _ => false,
+        }
     }
 
     /// The family's name in reports.
@@ -301,7 +303,7 @@ mod tests {
         let text = "the pathetic councillor";
         let undone: Vec<Family> = Family::ALL
             .into_iter()
-            .filter(|f| f.undone_by_normalization())
+            .filter(|f| f.undone_by(normalizer.config()))
             .collect();
         assert_eq!(undone.len(), 5);
         for family in undone {
@@ -312,6 +314,15 @@ mod tests {
         // A mask on an unknown word is not undone.
         let masked = perturb(text, std::slice::from_ref(&(4..12)), Family::Masked);
         assert_ne!(normalizer.normalize(&masked).as_str(), text);
+        // With a step off, its family changes the features.
+        let config = NormalizerConfig {
+            lowercase: false,
+            confusables: false,
+            ..NormalizerConfig::default()
+        };
+        assert!(!Family::MixedCase.undone_by(&config));
+        assert!(!Family::Homoglyphs.undone_by(&config));
+        assert!(Family::ZeroWidth.undone_by(&config));
     }
 
     /// The normalizer undoes every family on the insult words it knows.

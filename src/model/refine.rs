@@ -89,7 +89,7 @@ pub(crate) fn disguise(
     let changing = || {
         Family::ALL
             .into_iter()
-            .filter(|f| !f.undone_by_normalization())
+            .filter(|f| !f.undone_by(&pipeline.config().normalizer))
     };
     let family = changing()
         .nth((salt % changing().count() as u64) as usize)
