@@ -224,7 +224,7 @@ pub fn train(
 
     // Refined heads: one fit per cross-fitting fold (for the out-of-fold
     // scores) and one on everything (for the model), in parallel.
-    progress("refining", 0, 1);
+    progress("disguising", 0, 1);
     let disguised = disguise_all(config, data, &pipeline, &train, &total, options.threads);
     let mut refined = refine_heads(
         config,
@@ -239,6 +239,7 @@ pub fn train(
             fold_of: &fold_of,
         },
         options.threads,
+        &progress,
     );
 
     // Out-of-fold scores for calibration.
@@ -737,6 +738,7 @@ fn refine_heads(
     data: &Dataset,
     input: &RefineInput<'_, '_>,
     threads: usize,
+    progress: &Progress<'_>,
 ) -> Vec<Option<Vec<HeadWeights>>> {
     let folds = if config.calibration.folds >= 2 {
         config.calibration.folds
@@ -787,7 +789,15 @@ fn refine_heads(
             }
         }
     };
-    let fits = parallel_map(&jobs, threads, fit);
+    // Most of a refined model's training: the bar moves with each fit.
+    progress("refining", 0, jobs.len());
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let fits = parallel_map(&jobs, threads, |job| {
+        let w = fit(job);
+        let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        progress("refining", d, jobs.len());
+        w
+    });
     let mut out: Vec<Option<Vec<HeadWeights>>> = vec![None; config.heads.len()];
     for (&(h, _), w) in jobs.iter().zip(fits) {
         out[h].get_or_insert_with(Vec::new).push(w);
