@@ -95,7 +95,7 @@ pub use model::naive_bayes::{
 pub use model::refine::Refine;
 pub use model::train;
 pub use model::{
-    Evidence, Explanation, HeadScore, Model, Moderator, Verdict, FORMAT_VERSION,
+    Evidence, Explanation, HeadScore, HeadSpec, Model, Moderator, Verdict, FORMAT_VERSION,
     OLDEST_SUPPORTED_VERSION,
 };
 pub use normalize::{Normalized, Normalizer, NormalizerConfig};

@@ -2,7 +2,7 @@
 
 use super::args::DataArgs;
 use anyhow::{Context, Result};
-use civility::train::{train, TrainOptions, TrainReport};
+use civility::train::{train, Stage, TrainOptions, TrainReport};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -45,15 +45,15 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
             .progress_chars("=> ");
         ProgressBar::new(0).with_style(style)
     });
-    let progress = |stage: &str, done: usize, total: usize| {
-        let Some(bar) = bar.as_ref().filter(|_| stage != "done") else {
+    let progress = |stage: Stage, done: usize, total: usize| {
+        let Some(bar) = bar.as_ref().filter(|_| stage != Stage::Done) else {
             return;
         };
-        if bar.prefix() != stage {
+        if bar.prefix() != stage.name() {
             // Length and position first: the bar redraws on each change.
             bar.set_length(total as u64);
             bar.set_position(done as u64);
-            bar.set_prefix(stage.to_string());
+            bar.set_prefix(stage.name());
         } else {
             bar.set_position(done as u64);
         }

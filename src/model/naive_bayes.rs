@@ -90,15 +90,37 @@ impl Head {
         Ok(head)
     }
 
-    /// A head as a loaded model describes it: checked like [`Head::new`],
-    /// but with no counts (a model file holds weights, not counts).
-    pub(crate) fn described(
+    /// An empty head without counts: they are allocated by the first
+    /// [`Head::add`] (or set by a model file's reader).
+    fn described(
         name: String,
         labels: Vec<String>,
         variant: Variant,
         alpha: f64,
         n_features: usize,
     ) -> Result<Self> {
+        Head::check_settings(&name, &labels, alpha, 0.0)?;
+        let k = labels.len();
+        Ok(Head {
+            name,
+            labels,
+            variant,
+            alpha,
+            shrink: 0.0,
+            n_features,
+            class_weights: vec![0.0; k],
+            counts: Vec::new(),
+        })
+    }
+
+    /// Checks a head's labels (at least two, none twice), smoothing and
+    /// shrinkage.
+    pub(crate) fn check_settings(
+        name: &str,
+        labels: &[String],
+        alpha: f64,
+        shrink: f64,
+    ) -> Result<()> {
         if labels.len() < 2 {
             return Err(Error::InvalidSetting(format!(
                 "head {name:?} needs at least two labels, but has {}",
@@ -112,17 +134,7 @@ impl Head {
             )));
         }
         check_alpha(alpha)?;
-        let k = labels.len();
-        Ok(Head {
-            name,
-            labels,
-            variant,
-            alpha,
-            shrink: 0.0,
-            n_features,
-            class_weights: vec![0.0; k],
-            counts: Vec::new(),
-        })
+        check_shrink(shrink)
     }
 
     /// The head's name.
@@ -159,11 +171,7 @@ impl Head {
     ///
     /// [`Error::InvalidSetting`] if `k` is negative or not finite.
     pub fn set_shrink(&mut self, k: f64) -> Result<()> {
-        if !(k.is_finite() && k >= 0.0) {
-            return Err(Error::InvalidSetting(format!(
-                "shrink must be a non-negative number, but is {k}"
-            )));
-        }
+        check_shrink(k)?;
         self.shrink = k;
         Ok(())
     }
@@ -292,6 +300,16 @@ impl Head {
             bias: vec![w.bias[p] - w.bias[n]],
             weights,
         }
+    }
+}
+
+fn check_shrink(k: f64) -> Result<()> {
+    if k.is_finite() && k >= 0.0 {
+        Ok(())
+    } else {
+        Err(Error::InvalidSetting(format!(
+            "shrink must be a non-negative number, but is {k}"
+        )))
     }
 }
 
@@ -488,7 +506,7 @@ mod tests {
     #[test]
     fn a_loaded_head_counts_from_zero() {
         let model = crate::Model::embedded().unwrap();
-        let mut head = model.heads().next().unwrap().clone();
+        let mut head = model.heads().next().unwrap().counting_head().unwrap();
         let x = SparseVec {
             indices: vec![1, 5],
             values: vec![1.0, 0.5],

@@ -28,10 +28,21 @@
 //! Files are written to a temporary file in the same directory and renamed
 //! into place, so a failed or interrupted save never damages an existing
 //! model.
+//!
+//! This file is the container (preamble, checksum, atomic save); each
+//! format's header and payload are read by a reader of its own (`v1.rs`,
+//! `v2.rs`). A reader fills the fields its format's files may lack with
+//! the values such files were scored with, frozen in the reader, before
+//! the header is parsed: the `Default` of a configuration is for new
+//! training configurations and may change, the meaning of an old file may
+//! not.
 
-use super::calibration::{Calibration, Temperature};
-use super::naive_bayes::{Head, Variant};
-use super::{columns_of, HeadState, Model, Table, Weights};
+mod frozen;
+mod v1;
+mod v2;
+
+use super::head::HeadSpec;
+use super::Model;
 use crate::error::{Error, Result};
 use crate::pipeline::PipelineConfig;
 use crate::policy::Policy;
@@ -53,64 +64,22 @@ const MAX_HEADER: u64 = 64 << 20;
 /// Upper bound on the payload (2^24 features × 64 columns × 4 bytes).
 const MAX_PAYLOAD: u64 = 4 << 30;
 
+/// The JSON header, as this build writes it. Readers parse it only after
+/// filling in the fields their format's files may lack ([`frozen`]).
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Header {
     pipeline: PipelineConfig,
-    heads: Vec<HeadHeader>,
+    heads: Vec<HeadSpec>,
     policy: Policy,
-    #[serde(default)]
     metadata: serde_json::Value,
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct HeadHeader {
-    name: String,
-    labels: Vec<String>,
-    variant: Variant,
-    alpha: f64,
-    #[serde(default)]
-    shrink: f64,
-    n_features: usize,
-    class_weights: Vec<f64>,
-    #[serde(default)]
-    positive: Option<String>,
-    #[serde(default)]
-    calibration: Option<Calibration>,
-    #[serde(default)]
-    temperature: Option<Temperature>,
-    /// Added after format version 1 was released: files without it load
-    /// with no biases, and a head without biases writes no field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    class_bias: Option<Vec<f64>>,
-    /// Version 2: the constant terms of the head's table columns.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    bias: Option<Vec<f64>>,
 }
 
 /// Serializes a model.
 pub(crate) fn write(model: &Model, mut w: impl Write) -> Result<()> {
     let header = Header {
         pipeline: model.pipeline.clone(),
-        heads: model
-            .heads
-            .iter()
-            .map(|h| HeadHeader {
-                name: h.head.name.clone(),
-                labels: h.head.labels.clone(),
-                variant: h.head.variant,
-                alpha: h.head.alpha,
-                shrink: h.head.shrink,
-                n_features: h.head.n_features,
-                class_weights: h.head.class_weights.clone(),
-                positive: h.positive.map(|p| h.head.labels[p].clone()),
-                calibration: h.calibration.clone(),
-                temperature: h.temperature,
-                class_bias: h.class_bias.clone(),
-                bias: Some(h.bias.clone()),
-            })
-            .collect(),
+        heads: model.heads.clone(),
         policy: model.policy.clone(),
         metadata: model.metadata.clone(),
     };
@@ -290,159 +259,71 @@ pub(crate) fn read_static(bytes: &'static [u8]) -> Result<Model> {
     build(pre.version, header, payload, Some(payload))
 }
 
+/// Builds the model from a checked file's sections, with the reader of
+/// its format, and checks it whole.
 fn build(
     version: u32,
     header: &[u8],
     payload: &[u8],
     in_place: Option<&'static [u8]>,
 ) -> Result<Model> {
-    let header: Header = serde_json::from_slice(header)
+    let model = match version {
+        1 => v1::build(header, payload)?,
+        _ => v2::build(header, payload, in_place)?,
+    };
+    model.check().map_err(|e| Error::Damaged(e.to_string()))?;
+    Ok(model)
+}
+
+/// Parses a header whose missing fields `frozen` has filled in, and checks
+/// the pipeline and each head on their own.
+fn parse_header(header: serde_json::Value) -> Result<Header> {
+    let header: Header = serde_json::from_value(header)
         .map_err(|e| Error::Damaged(format!("invalid header: {e}")))?;
-    let damaged = |m: String| Error::Damaged(m);
-    let n_features = 1usize << header.pipeline.features.buckets_log2.min(31);
     header
         .pipeline
         .features
         .validate()
-        .map_err(|e| damaged(format!("invalid pipeline: {e}")))?;
-    let counted = version == 1;
-    let columns = |h: &HeadHeader| {
-        if counted || h.positive.is_none() {
-            h.labels.len()
-        } else {
-            1
+        .map_err(|e| Error::Damaged(format!("invalid pipeline: {e}")))?;
+    let n_features = n_features(&header.pipeline);
+    for h in &header.heads {
+        if h.n_features != n_features {
+            return Err(Error::Damaged(format!(
+                "head {:?} has {} features but the pipeline makes {n_features}",
+                h.name, h.n_features
+            )));
         }
-    };
+        h.check().map_err(|e| Error::Damaged(e.to_string()))?;
+    }
+    Ok(header)
+}
+
+/// The number of features of a checked pipeline.
+fn n_features(pipeline: &PipelineConfig) -> usize {
+    1usize << pipeline.features.buckets_log2.min(31)
+}
+
+/// Checks that the payload holds `columns` columns of `n_features` `f32`s
+/// for each head, before anything is read from it.
+fn check_payload_size(
+    header: &Header,
+    payload: &[u8],
+    what: &str,
+    columns: impl Fn(&HeadSpec) -> usize,
+) -> Result<()> {
+    let n_features = n_features(&header.pipeline);
     let expected = header
         .heads
         .iter()
         .map(|h| columns(h).saturating_mul(n_features).saturating_mul(4))
         .fold(0usize, |a, b| a.saturating_add(b));
     if expected != payload.len() {
-        return Err(damaged(format!(
-            "the header describes {expected} bytes of {} but the file has {}",
-            if counted { "counts" } else { "weights" },
+        return Err(Error::Damaged(format!(
+            "the header describes {expected} bytes of {what} but the file has {}",
             payload.len()
         )));
     }
-    let mut heads = Vec::with_capacity(header.heads.len());
-    let mut at = 0;
-    for h in header.heads {
-        if h.n_features != n_features {
-            return Err(damaged(format!(
-                "head {:?} has {} features but the pipeline makes {n_features}",
-                h.name, h.n_features
-            )));
-        }
-        if h.class_weights.len() != h.labels.len()
-            || h.class_weights
-                .iter()
-                .any(|w| !(w.is_finite() && *w >= 0.0))
-        {
-            return Err(damaged(format!(
-                "head {:?} has invalid class weights",
-                h.name
-            )));
-        }
-        // A binary head's labels are not bounded by the payload's size:
-        // check their number before anything is built from them.
-        if h.positive.is_some() && h.labels.len() != 2 {
-            return Err(damaged(format!(
-                "head {:?} names a positive label but has {} labels, not 2",
-                h.name,
-                h.labels.len()
-            )));
-        }
-        let mut head = Head::described(h.name, h.labels, h.variant, h.alpha, h.n_features)
-            .map_err(|e| damaged(e.to_string()))?;
-        head.set_shrink(h.shrink)
-            .map_err(|e| damaged(e.to_string()))?;
-        if counted {
-            let len = head.labels.len() * n_features * 4;
-            head.counts = payload[at..at + len]
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect();
-            at += len;
-            if head.counts.iter().any(|c| !(c.is_finite() && *c >= 0.0)) {
-                return Err(damaged(format!(
-                    "head {:?} has a negative or non-finite count",
-                    head.name
-                )));
-            }
-        }
-        head.class_weights = h.class_weights;
-        let positive = match h.positive {
-            Some(p) => Some(
-                head.labels
-                    .iter()
-                    .position(|l| *l == p)
-                    .ok_or_else(|| damaged(format!("head {:?} has no label {p:?}", head.name)))?,
-            ),
-            None => None,
-        };
-        if let Some(c) = &h.calibration {
-            c.validate()
-                .map_err(|e| damaged(format!("head {:?}: {e}", head.name)))?;
-        }
-        if let Some(t) = &h.temperature {
-            if !(t.t.is_finite() && t.t > 0.0) {
-                return Err(damaged(format!(
-                    "head {:?} has an invalid temperature",
-                    head.name
-                )));
-            }
-        }
-        let mut state = HeadState {
-            head,
-            bias: Vec::new(),
-            positive,
-            calibration: h.calibration,
-            temperature: h.temperature,
-            class_bias: h.class_bias,
-        };
-        match h.bias {
-            Some(b) if !counted && b.len() == columns_of(&state) => state.bias = b,
-            None if counted => {}
-            _ => {
-                return Err(damaged(format!(
-                    "head {:?} has missing or invalid constant terms",
-                    state.head.name
-                )))
-            }
-        }
-        heads.push(state);
-    }
-    let table = if counted {
-        Table::from_counts(&mut heads).map_err(|e| damaged(e.to_string()))?
-    } else {
-        let weights = match in_place.and_then(|b| {
-            cfg!(target_endian = "little")
-                .then(|| bytemuck::try_cast_slice::<u8, f32>(b).ok())
-                .flatten()
-        }) {
-            Some(w) => Weights::Static(w),
-            None => Weights::Shared(
-                payload
-                    .chunks_exact(4)
-                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                    .collect(),
-            ),
-        };
-        Table {
-            weights,
-            stride: heads.iter().map(columns_of).sum(),
-        }
-    };
-    let model = Model {
-        pipeline: header.pipeline,
-        heads,
-        policy: header.policy,
-        metadata: header.metadata,
-        table,
-    };
-    model.check().map_err(|e| damaged(e.to_string()))?;
-    Ok(model)
+    Ok(())
 }
 
 /// Reads until `buf` is full or the stream ends; returns the bytes read.

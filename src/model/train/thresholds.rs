@@ -1,0 +1,111 @@
+//! The policy: the configuration's, or a default one, with the main
+//! rule's thresholds chosen for the configured targets on out-of-fold
+//! probabilities.
+
+use super::oof::{calibrates, calibration_rows, OofRow, OutOfFold};
+use super::ChosenThresholds;
+use crate::data::{ThresholdTargets, TrainingConfig};
+use crate::error::{Error, Result};
+use crate::metrics;
+use crate::model::calibration;
+use crate::model::HeadSpec;
+use crate::policy::{Policy, Rule};
+
+/// The model's policy, and the thresholds chosen for the `[thresholds]`
+/// targets, if any.
+pub(super) fn policy(
+    config: &TrainingConfig,
+    heads: &[HeadSpec],
+    oof: &[OutOfFold],
+) -> Result<(Policy, Option<ChosenThresholds>)> {
+    let mut policy = match &config.policy {
+        Some(p) => p.clone(),
+        None => default_policy(heads)?,
+    };
+    let Some(targets) = &config.thresholds else {
+        return Ok((policy, None));
+    };
+    let rule = policy.main_rule().clone();
+    let h = heads
+        .iter()
+        .position(|x| x.name == rule.head)
+        .ok_or_else(|| Error::InvalidSetting(format!("no head {:?}", rule.head)))?;
+    let head = &heads[h];
+    let label = head.labels.iter().position(|l| *l == rule.label);
+    let (Some(p), Some(label)) = (head.positive(), label) else {
+        return Ok((policy, None));
+    };
+    // Out-of-fold probabilities of the rows the calibration map was fitted
+    // on: a threshold is a calibrated probability, so it is chosen where
+    // the calibration holds. (Calibration sources without positive
+    // comments would leave no recall to meet.)
+    let rows: Vec<&OofRow> = calibration_rows(&oof[h].rows, p, calibrates(config))
+        .into_iter()
+        .map(|i| &oof[h].rows[i])
+        .collect();
+    let probs: Vec<f64> = rows
+        .iter()
+        .map(|o| {
+            let q = head
+                .calibration
+                .as_ref()
+                .map_or_else(|| calibration::sigmoid(o.score), |c| c.apply(o.score));
+            if label == p {
+                q
+            } else {
+                1.0 - q
+            }
+        })
+        .collect();
+    let truth: Vec<bool> = rows.iter().map(|o| o.label == label).collect();
+    let (review, reject) = choose(targets, &rule, &probs, &truth);
+    policy.set_thresholds(review, reject)?;
+    let chosen = ChosenThresholds {
+        review,
+        reject,
+        comments: rows.len() as u64,
+    };
+    Ok((policy, Some(chosen)))
+}
+
+/// The review and reject thresholds that meet `targets` on `probs`
+/// against `truth`, kept consistent with the values of `rule` in force.
+fn choose(
+    targets: &ThresholdTargets,
+    rule: &Rule,
+    probs: &[f64],
+    truth: &[bool],
+) -> (Option<f64>, Option<f64>) {
+    let review = targets
+        .review_recall
+        .and_then(|r| metrics::threshold_for_recall(probs, truth, r));
+    // A threshold without a target, or whose target cannot be met, keeps
+    // the policy's value: the other one is kept consistent with the value
+    // in force, not only with a new one.
+    let review_in_force = review.or(rule.review);
+    let reject = targets
+        .reject_precision
+        .and_then(|q| metrics::threshold_for_precision(probs, truth, q))
+        .map(|r| r.max(review_in_force.unwrap_or(0.0)))
+        .or(match (review, rule.reject) {
+            (Some(new), Some(old)) if old < new => Some(new),
+            _ => None,
+        });
+    (review, reject)
+}
+
+/// Review at P ≥ 0.5 and reject at P ≥ 0.9 on the first binary head.
+fn default_policy(heads: &[HeadSpec]) -> Result<Policy> {
+    let main = heads
+        .iter()
+        .find(|h| h.positive.is_some())
+        .or_else(|| heads.first())
+        .ok_or_else(|| Error::InvalidSetting("a model needs at least one head".into()))?;
+    let label = main.labels[main.positive().unwrap_or(0)].clone();
+    Policy::new(vec![Rule {
+        head: main.name.clone(),
+        label,
+        review: Some(0.5),
+        reject: Some(0.9),
+    }])
+}
