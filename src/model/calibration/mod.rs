@@ -33,7 +33,7 @@ pub(crate) fn sigmoid(z: f64) -> f64 {
 
 /// Pairs each score and label with its weight, keeping only samples with a
 /// finite score and a finite positive weight. `None` when the lengths differ.
-pub(super) fn weighted_samples(
+fn weighted_samples(
     scores: &[f64],
     labels: &[bool],
     weights: Option<&[f64]>,
@@ -54,7 +54,7 @@ pub(super) fn weighted_samples(
 }
 
 /// Total weight of the positive and of the negative samples.
-pub(super) fn class_weights(samples: &[(f64, bool, f64)]) -> (f64, f64) {
+fn class_weights(samples: &[(f64, bool, f64)]) -> (f64, f64) {
     samples.iter().fold(
         (0.0, 0.0),
         |(pos, neg), &(_, l, w)| {
