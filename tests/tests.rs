@@ -1,7 +1,8 @@
 //! The integration tests, built as one test binary (like ripgrep's
 //! `tests/tests.rs`): `cargo test --test tests`.
 //!
-//! - `cli`: the `civility` binary, run through `util::TestEnv`;
+//! - `cli`: the `civility` binary, run through `util::TestEnv`, one file
+//!   per subcommand;
 //! - `model_file`: the model file format, through the library;
 //! - `library`: the public API from outside the crate;
 //! - `golden`: verdicts on `training-data/validation.jsonl`, pinned in

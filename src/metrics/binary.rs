@@ -1,20 +1,13 @@
-//! Evaluation metrics for `civility eval`: binary confusion counts at a
-//! threshold, ranking metrics (ROC AUC, average precision) and their curves,
-//! a multi-class confusion matrix with per-class and macro F1, reliability
-//! bins with the expected calibration error, and the thresholds that reach a
-//! target precision or recall.
-//!
-//! Every function sorts the scores at most once, so the cost is O(n log n)
-//! and 100k rows are cheap. No function panics: mismatched lengths, empty
-//! input and NaN give `None`, an empty `Vec` or a documented value.
-//!
-//! NaN scores are treated as the lowest possible score (below `-inf`), and
-//! all NaNs are tied with each other; `-0.0` and `0.0` are the same score.
-//! A NaN score is therefore never predicted positive at a real threshold.
+//! Metrics of a binary score: confusion counts at a threshold, ranking
+//! metrics (ROC AUC, average precision) and their curves, and the
+//! thresholds that reach a target precision or recall. All of them share
+//! one sort of the scores into groups of equal score, with NaN lowest.
 
 use std::cmp::Ordering;
 
 use serde::Serialize;
+
+use super::ratio;
 
 /// Maps a score to the key it is sorted and compared by: every NaN becomes
 /// one negative NaN, which `f64::total_cmp` puts below `-inf`, and `-0.0`
@@ -90,15 +83,6 @@ fn descending_groups(scores: &[f64], labels: &[bool]) -> Option<Vec<Group>> {
 /// Total positives and negatives of a group list (the last group's counts).
 fn totals(groups: &[Group]) -> (u64, u64) {
     groups.last().map_or((0, 0), |g| (g.tp, g.fp))
-}
-
-/// `num / den` as `f64`, or 0 when `den` is 0.
-fn ratio(num: u64, den: u64) -> f64 {
-    if den == 0 {
-        0.0
-    } else {
-        num as f64 / den as f64
-    }
 }
 
 /// Counts of a binary decision at one threshold.
@@ -253,186 +237,6 @@ pub fn pr_curve(scores: &[f64], labels: &[bool]) -> Vec<(f64, f64, f64)> {
         .collect()
 }
 
-/// Multi-class confusion matrix: rows = true class, columns = predicted
-/// class.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ConfusionMatrix {
-    /// `counts[t][p]` is the number of rows of true class `t` predicted as
-    /// class `p`; an `n_classes x n_classes` matrix.
-    pub counts: Vec<Vec<u64>>,
-}
-
-impl ConfusionMatrix {
-    /// Counts `(truth[i], predicted[i])` pairs. Pairs with an index
-    /// `>= n_classes` are ignored, as are extra elements of the longer slice.
-    pub fn new(truth: &[usize], predicted: &[usize], n_classes: usize) -> Self {
-        let mut counts = vec![vec![0u64; n_classes]; n_classes];
-        for (&t, &p) in truth.iter().zip(predicted) {
-            if let Some(cell) = counts.get_mut(t).and_then(|row| row.get_mut(p)) {
-                *cell += 1;
-            }
-        }
-        ConfusionMatrix { counts }
-    }
-
-    /// Number of classes (rows) of the matrix.
-    fn n_classes(&self) -> usize {
-        self.counts.len()
-    }
-
-    /// `(true positives, row total, column total)` of class `c`.
-    fn class_counts(&self, c: usize) -> (u64, u64, u64) {
-        let tp = self
-            .counts
-            .get(c)
-            .and_then(|row| row.get(c))
-            .copied()
-            .unwrap_or(0);
-        let row_total = self.counts.get(c).map_or(0, |row| row.iter().sum());
-        let col_total = self
-            .counts
-            .iter()
-            .map(|row| row.get(c).copied().unwrap_or(0))
-            .sum();
-        (tp, row_total, col_total)
-    }
-
-    /// F1 of each class treated one-vs-rest, `2tp / (row + column)`; 0 for a
-    /// class that occurs neither in truth nor in predictions.
-    pub fn per_class_f1(&self) -> Vec<f64> {
-        (0..self.n_classes())
-            .map(|c| {
-                let (tp, row, col) = self.class_counts(c);
-                ratio(2 * tp, row + col)
-            })
-            .collect()
-    }
-
-    /// Unweighted mean of the per-class F1 over the classes that occur in the
-    /// truth or in the predictions, like `sklearn.metrics.f1_score(average =
-    /// "macro")` with its default labels (the union of those present). Classes
-    /// that never occur are left out rather than counted as 0, so declaring
-    /// an unused class does not lower the score. 0 when the matrix is empty.
-    pub fn macro_f1(&self) -> f64 {
-        let (mut sum, mut present) = (0.0, 0u64);
-        for c in 0..self.n_classes() {
-            let (tp, row, col) = self.class_counts(c);
-            if row + col > 0 {
-                sum += ratio(2 * tp, row + col);
-                present += 1;
-            }
-        }
-        if present == 0 {
-            0.0
-        } else {
-            sum / present as f64
-        }
-    }
-
-    /// Fraction of counted rows on the diagonal; 0 when the matrix is empty.
-    pub fn accuracy(&self) -> f64 {
-        let total: u64 = self.counts.iter().flatten().sum();
-        let diagonal: u64 = (0..self.n_classes()).map(|c| self.class_counts(c).0).sum();
-        ratio(diagonal, total)
-    }
-}
-
-/// One equal-width bin of a reliability diagram.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ReliabilityBin {
-    /// Lower edge (`i / n_bins`), exclusive except for the first bin.
-    pub lower: f64,
-    /// Upper edge (`(i + 1) / n_bins`), inclusive.
-    pub upper: f64,
-    /// Number of probabilities in the bin.
-    pub count: u64,
-    /// Mean predicted probability of the bin; 0 when the bin is empty.
-    pub mean_predicted: f64,
-    /// Fraction of the bin's rows that are positive; 0 when the bin is empty.
-    pub observed_rate: f64,
-}
-
-/// Index of the bin holding `p` (already in `[0, 1]`): bins are
-/// `(i/n, (i+1)/n]`, the first one also holding 0, as in
-/// `sklearn.calibration.calibration_curve`.
-fn bin_index(p: f64, n_bins: usize) -> usize {
-    let n = n_bins as f64;
-    let lower = |i: usize| i as f64 / n;
-    let upper = |i: usize| (i + 1) as f64 / n;
-    // `p * n` is at most one rounding away; the loops fix the edge cases so
-    // that membership agrees exactly with the reported edges.
-    let mut i = ((p * n).ceil() as usize).saturating_sub(1).min(n_bins - 1);
-    while i > 0 && p <= lower(i) {
-        i -= 1;
-    }
-    while i + 1 < n_bins && p > upper(i) {
-        i += 1;
-    }
-    i
-}
-
-/// Reliability bins for a binary probability: `n_bins` equal-width bins over
-/// `[0, 1]`; each has its count, mean predicted probability and observed
-/// positive rate. All `n_bins` bins are returned, empty ones included.
-///
-/// Bin `i` holds probabilities in `(i/n, (i+1)/n]`, the first bin also
-/// holding 0 (the convention of `sklearn.calibration.calibration_curve`).
-/// Probabilities outside `[0, 1]` are clamped into it and NaN probabilities
-/// are skipped. Empty when `n_bins` is 0 or the lengths differ.
-pub fn reliability_bins(probs: &[f64], labels: &[bool], n_bins: usize) -> Vec<ReliabilityBin> {
-    if n_bins == 0 || probs.len() != labels.len() {
-        return Vec::new();
-    }
-    let mut counts = vec![0u64; n_bins];
-    let mut prob_sums = vec![0.0f64; n_bins];
-    let mut positives = vec![0u64; n_bins];
-    for (&p, &label) in probs.iter().zip(labels) {
-        if p.is_nan() {
-            continue;
-        }
-        let p = p.clamp(0.0, 1.0);
-        let i = bin_index(p, n_bins);
-        if let (Some(c), Some(s), Some(k)) = (
-            counts.get_mut(i),
-            prob_sums.get_mut(i),
-            positives.get_mut(i),
-        ) {
-            *c += 1;
-            *s += p;
-            *k += u64::from(label);
-        }
-    }
-    (0..n_bins)
-        .zip(counts.iter().zip(prob_sums.iter().zip(&positives)))
-        .map(|(i, (&count, (&sum, &pos)))| ReliabilityBin {
-            lower: i as f64 / n_bins as f64,
-            upper: (i + 1) as f64 / n_bins as f64,
-            count,
-            mean_predicted: if count == 0 { 0.0 } else { sum / count as f64 },
-            observed_rate: ratio(pos, count),
-        })
-        .collect()
-}
-
-/// Expected calibration error over the equal-width bins of
-/// [`reliability_bins`]: the mean of `|observed_rate - mean_predicted|`
-/// weighted by bin count.
-///
-/// Returns `None` when there is no usable (non-NaN) probability, `n_bins` is
-/// 0 or the lengths differ.
-pub fn expected_calibration_error(probs: &[f64], labels: &[bool], n_bins: usize) -> Option<f64> {
-    let bins = reliability_bins(probs, labels, n_bins);
-    let total: u64 = bins.iter().map(|b| b.count).sum();
-    if total == 0 {
-        return None;
-    }
-    let weighted: f64 = bins
-        .iter()
-        .map(|b| b.count as f64 * (b.observed_rate - b.mean_predicted).abs())
-        .sum();
-    Some(weighted / total as f64)
-}
-
 /// The smallest threshold at which precision (of "positive iff `score >=`
 /// threshold") is at least `target`; `None` if it is never reached.
 ///
@@ -469,15 +273,8 @@ pub fn threshold_for_recall(scores: &[f64], labels: &[bool], target: f64) -> Opt
 mod tests {
     use super::*;
 
+    use crate::metrics::tests::{assert_close, close};
     use crate::testing::XorShift;
-
-    fn close(a: f64, b: f64) -> bool {
-        (a - b).abs() <= 1e-12
-    }
-
-    fn assert_close(a: f64, b: f64) {
-        assert!(close(a, b), "{a} != {b}");
-    }
 
     // Hand-made binary example with ties at 0.4 (one positive, two negatives).
     const SCORES_A: [f64; 10] = [0.1, 0.4, 0.35, 0.8, 0.4, 0.7, 0.2, 0.9, 0.55, 0.4];
@@ -635,159 +432,6 @@ mod tests {
         assert_eq!(pr.len(), 3);
         assert!(pr[2].2.is_nan());
         assert_eq!(pr[0].2, 0.7);
-    }
-
-    #[test]
-    fn confusion_matrix_matches_sklearn() {
-        let truth = [0, 1, 2, 2, 1, 0, 3, 3, 1, 2, 0, 7];
-        let predicted = [0, 2, 2, 1, 1, 0, 3, 0, 1, 2, 4, 1];
-        // The last pair has truth 7 >= n_classes and is ignored.
-        let cm = ConfusionMatrix::new(&truth, &predicted, 6);
-        // computed with sklearn.metrics.confusion_matrix(labels=range(6)) on the first 11 pairs
-        let expected: Vec<Vec<u64>> = vec![
-            vec![2, 0, 0, 0, 1, 0],
-            vec![0, 2, 1, 0, 0, 0],
-            vec![0, 1, 2, 0, 0, 0],
-            vec![1, 0, 0, 1, 0, 0],
-            vec![0, 0, 0, 0, 0, 0],
-            vec![0, 0, 0, 0, 0, 0],
-        ];
-        assert_eq!(cm.counts, expected);
-        let f1 = cm.per_class_f1();
-        // computed with sklearn.metrics.f1_score(average=None, labels=range(5), zero_division=0)
-        let expected_f1 = [
-            0.6666666666666666,
-            0.6666666666666666,
-            0.6666666666666666,
-            0.6666666666666666,
-            0.0,
-            0.0,
-        ];
-        assert_eq!(f1.len(), 6);
-        for (a, b) in f1.iter().zip(expected_f1) {
-            assert_close(*a, b);
-        }
-        // computed with sklearn.metrics.f1_score(average="macro", zero_division=0): classes
-        // 0..=4 occur (4 only as a prediction), class 5 never does and is left out.
-        assert_close(cm.macro_f1(), 0.5333333333333333);
-        // computed with sklearn.metrics.accuracy_score
-        assert_close(cm.accuracy(), 0.6363636363636364);
-    }
-
-    #[test]
-    fn confusion_matrix_degenerate_inputs() {
-        let cm = ConfusionMatrix::new(&[], &[], 0);
-        assert!(cm.counts.is_empty());
-        assert_eq!(cm.macro_f1(), 0.0);
-        assert_eq!(cm.accuracy(), 0.0);
-        assert!(cm.per_class_f1().is_empty());
-        let cm = ConfusionMatrix::new(&[0, 1, 1], &[0], 2);
-        assert_eq!(cm.counts, vec![vec![1, 0], vec![0, 0]]);
-        assert_eq!(cm.macro_f1(), 1.0);
-        // A hand-built ragged matrix must not panic.
-        let ragged = ConfusionMatrix {
-            counts: vec![vec![1], vec![2, 3, 4]],
-        };
-        assert_eq!(ragged.per_class_f1().len(), 2);
-        assert!(ragged.accuracy().is_finite());
-    }
-
-    #[test]
-    fn reliability_bins_match_sklearn() {
-        let probs = [
-            0.05, 0.15, 0.22, 0.31, 0.38, 0.45, 0.52, 0.61, 0.69, 0.77, 0.85, 0.93, 0.99, 0.4, 0.6,
-            0.0, 1.0,
-        ];
-        let labels = [
-            false, false, true, false, false, true, false, true, true, true, true, true, true,
-            false, true, false, true,
-        ];
-        let bins = reliability_bins(&probs, &labels, 5);
-        assert_eq!(bins.len(), 5);
-        // computed with sklearn.calibration.calibration_curve(n_bins=5, strategy="uniform")
-        let observed = [0.0, 0.25, 0.6666666666666666, 1.0, 1.0];
-        // computed with sklearn.calibration.calibration_curve(n_bins=5, strategy="uniform")
-        let predicted = [
-            0.06666666666666667,
-            0.3275,
-            0.5233333333333333,
-            0.69,
-            0.9425,
-        ];
-        // computed with numpy.bincount of the bin ids used by sklearn.calibration.calibration_curve
-        let counts = [3, 4, 3, 3, 4];
-        for (i, b) in bins.iter().enumerate() {
-            assert_close(b.observed_rate, observed[i]);
-            assert_close(b.mean_predicted, predicted[i]);
-            assert_eq!(b.count, counts[i]);
-            assert_close(b.lower, i as f64 / 5.0);
-            assert_close(b.upper, (i + 1) as f64 / 5.0);
-        }
-        // computed with sklearn.calibration.calibration_curve, weighting |prob_true - prob_pred|
-        // by the bin counts
-        let ece = expected_calibration_error(&probs, &labels, 5).unwrap_or(f64::NAN);
-        assert_close(ece, 0.1235294117647059);
-    }
-
-    #[test]
-    fn reliability_bins_edge_cases() {
-        assert!(reliability_bins(&[0.5], &[true], 0).is_empty());
-        assert!(reliability_bins(&[0.5], &[true, false], 3).is_empty());
-        let bins = reliability_bins(&[], &[], 4);
-        assert_eq!(bins.len(), 4);
-        assert!(bins.iter().all(|b| b.count == 0 && b.mean_predicted == 0.0));
-        assert_eq!(expected_calibration_error(&[], &[], 4), None);
-        assert_eq!(expected_calibration_error(&[f64::NAN], &[true], 4), None);
-        assert_eq!(expected_calibration_error(&[0.5], &[true], 0), None);
-        // Out-of-range probabilities are clamped, NaN is skipped.
-        let bins = reliability_bins(&[-3.0, 7.0, f64::NAN], &[false, true, true], 2);
-        assert_eq!((bins[0].count, bins[1].count), (1, 1));
-        assert_eq!(bins[0].mean_predicted, 0.0);
-        assert_eq!(bins[1].mean_predicted, 1.0);
-        // Every edge i/n belongs to the bin below it.
-        for n in 1..40usize {
-            for i in 1..n {
-                let edge = i as f64 / n as f64;
-                assert_eq!(bin_index(edge, n), i - 1, "edge {i}/{n}");
-                assert_eq!(bin_index(edge.next_up_compat(), n), i, "above {i}/{n}");
-            }
-            assert_eq!(bin_index(0.0, n), 0);
-            assert_eq!(bin_index(1.0, n), n - 1);
-        }
-    }
-
-    /// `f64::next_up` needs Rust 1.86; the crate supports older compilers.
-    trait NextUp {
-        fn next_up_compat(self) -> f64;
-    }
-
-    impl NextUp for f64 {
-        fn next_up_compat(self) -> f64 {
-            // Only used on positive finite values.
-            f64::from_bits(self.to_bits() + 1)
-        }
-    }
-
-    #[test]
-    fn ece_of_perfectly_calibrated_bins_is_near_zero() {
-        // In each of 10 bins every row predicts the bin's observed positive rate.
-        let mut probs = Vec::new();
-        let mut labels = Vec::new();
-        for bin in 0..10 {
-            let p = (bin as f64 + 0.5) / 10.0;
-            for j in 0..20 {
-                probs.push(p);
-                labels.push((j as f64) < p * 20.0);
-            }
-        }
-        let ece = expected_calibration_error(&probs, &labels, 10).unwrap_or(f64::NAN);
-        assert!(ece.abs() < 1e-12, "ece {ece}");
-        // Randomly drawn labels from calibrated probabilities give a small ECE.
-        let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
-        let probs: Vec<f64> = (0..50_000).map(|_| rng.unit()).collect();
-        let labels: Vec<bool> = probs.iter().map(|&p| rng.unit() < p).collect();
-        let ece = expected_calibration_error(&probs, &labels, 10).unwrap_or(f64::NAN);
-        assert!(ece < 0.02, "ece {ece}");
     }
 
     #[test]
