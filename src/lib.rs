@@ -84,6 +84,7 @@ mod testing;
 
 pub mod data;
 pub mod evaluate;
+pub mod io;
 pub mod perturb;
 
 pub use error::{Error, Result};
