@@ -13,6 +13,7 @@
 pub mod calibration;
 mod file;
 pub mod naive_bayes;
+pub mod params;
 pub(crate) mod refine;
 pub mod train;
 

@@ -15,7 +15,8 @@
 //! # Examples
 //!
 //! ```no_run
-//! use civility::data::{Dataset, LoadOptions, TrainingConfig};
+//! use civility::data::{Dataset, LoadOptions};
+//! use civility::TrainingConfig;
 //! use civility::train::{train, TrainOptions};
 //!
 //! let config = TrainingConfig::from_path("models/default.toml")?;
@@ -28,11 +29,11 @@
 
 use super::calibration::{self, Calibration, Temperature};
 use super::naive_bayes::{Head, HeadWeights};
+use super::params::{CalibrationMethod, CalibrationWeights};
 use super::refine::{self, Refine};
 use super::{HeadState, Model, Table};
-use crate::data::{
-    CalibrationMethod, CalibrationWeights, Dataset, Example, Part, SourceReport, TrainingConfig,
-};
+use crate::config::TrainingConfig;
+use crate::data::{Dataset, Example, Part, SourceReport};
 use crate::error::{Error, Result};
 use crate::features::{SparseRef, SparseRows, SparseVec};
 use crate::metrics;
@@ -1400,7 +1401,8 @@ heads.tone = {{ field = "emotions", fractional = true }}
 
     #[test]
     fn data_read_for_other_heads_is_refused() {
-        use crate::data::{Dataset, LoadOptions, TrainingConfig};
+        use crate::config::TrainingConfig;
+        use crate::data::{Dataset, LoadOptions};
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("d.jsonl");
         std::fs::write(
