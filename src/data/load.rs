@@ -4,20 +4,12 @@
 
 use super::labels::{lookup, LabelRule};
 use super::read::{data_error, read_rows};
-use super::split::{text_key, unit};
-use crate::config::TrainingConfig;
+use super::split::{cap_rank, part, text_key, Part};
+use crate::config::{SourceConfig, TrainingConfig};
 use crate::error::{Error, Result};
 use serde_json::Value;
 use std::collections::HashSet;
-
-/// Which part of the split a comment is in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Part {
-    /// Used for training.
-    Train,
-    /// Held out for validation.
-    Holdout,
-}
+use std::path::Path;
 
 /// One labelled comment.
 #[derive(Debug, Clone)]
@@ -126,15 +118,7 @@ impl Dataset {
     /// line for a malformed row (unless `skip_invalid`), [`Error::Config`]
     /// for an unknown source name in the options.
     pub fn load(config: &TrainingConfig, options: &LoadOptions) -> Result<Dataset> {
-        for name in options.exclude.iter().chain(&options.only) {
-            if !config.sources.iter().any(|s| &s.name == name) {
-                let known: Vec<&str> = config.sources.iter().map(|s| s.name.as_str()).collect();
-                return Err(Error::InvalidSetting(format!(
-                    "there is no source {name:?} (sources: {})",
-                    known.join(", ")
-                )));
-            }
-        }
+        check_source_names(config, options)?;
         let mut heads: Vec<HeadLabels> = config
             .heads
             .iter()
@@ -145,260 +129,11 @@ impl Dataset {
             })
             .collect();
         let fixed: Vec<bool> = config.heads.iter().map(|h| h.labels.is_some()).collect();
-        // Labels as strings first; indices once all labels are known.
-        type Fractional = Vec<(usize, String, f32)>;
-        let mut raw: Vec<(Example, Vec<Option<String>>, Fractional)> = Vec::new();
-        // Keys of the rows kept so far, after `max_rows`: a row the cap
-        // leaves out is not in the data, and shadows no duplicate.
-        let mut seen = HashSet::new();
-        // Training rows with only fractional labels: kept aside, so they
-        // neither count toward `max_rows` nor shadow a duplicate with
-        // ordinary labels (other heads see the same rows with or without
-        // them); once every source is read, kept unless such a duplicate
-        // or an earlier one of their own kind was.
-        let mut fractional_only: Vec<(Example, Vec<Option<String>>, Fractional)> = Vec::new();
-        let mut reports = Vec::new();
-        for (si, source) in config.sources.iter().enumerate() {
-            let mut report = SourceReport {
-                name: source.name.clone(),
-                ..SourceReport::default()
-            };
-            let skipped = options.exclude.contains(&source.name)
-                || (!options.only.is_empty() && !options.only.contains(&source.name));
-            if skipped {
-                reports.push(report);
-                continue;
-            }
-            let rules: Vec<Option<&LabelRule>> = config
-                .heads
-                .iter()
-                .map(|h| source.heads.get(&h.name))
-                .collect();
-            let cap = source.max_rows;
-            let start = raw.len();
-            let mut in_source = HashSet::new();
-            let mut on_row = |line: u64, row: Value, report: &mut SourceReport| -> Result<()> {
-                report.rows += 1;
-                let text = match lookup(&row, &source.text) {
-                    Some(Value::String(s)) => s.clone(),
-                    Some(_) => {
-                        return Err(data_error(
-                            &source.path,
-                            line,
-                            format!("field {:?} is not a string", source.text),
-                        ))
-                    }
-                    None => {
-                        return Err(data_error(
-                            &source.path,
-                            line,
-                            format!("missing field {:?}", source.text),
-                        ))
-                    }
-                };
-                let labels: Vec<Option<String>> = rules
-                    .iter()
-                    .map(|r| r.and_then(|r| r.label(&row)))
-                    .collect();
-                // A head with a fixed list of labels accepts only those.
-                let check = |hi: usize, l: &str| -> Result<()> {
-                    if fixed[hi] && !heads[hi].labels.iter().any(|x| x == l) {
-                        return Err(data_error(
-                            &source.path,
-                            line,
-                            format!(
-                                "label {l:?} is not one of head {:?}'s labels ({})",
-                                heads[hi].name,
-                                heads[hi].labels.join(", ")
-                            ),
-                        ));
-                    }
-                    Ok(())
-                };
-                for (hi, l) in labels.iter().enumerate() {
-                    if let Some(l) = l {
-                        check(hi, l)?;
-                    }
-                }
-                let mut fractional: Fractional = Vec::new();
-                for (hi, r) in rules.iter().enumerate() {
-                    for (l, w) in r.map(|r| r.fractional_labels(&row)).unwrap_or_default() {
-                        check(hi, &l)?;
-                        fractional.push((hi, l, w));
-                    }
-                }
-                let key = text_key(config.split.seed, &text);
-                let part = if source.holdout_only || unit(key) < config.split.holdout {
-                    Part::Holdout
-                } else {
-                    Part::Train
-                };
-                let example = Example {
-                    text,
-                    labels: Vec::new(),
-                    weight: source.weight,
-                    source: si,
-                    part,
-                    hash: key,
-                    fractional: Vec::new(),
-                };
-                if labels.iter().all(Option::is_none) {
-                    if fractional.is_empty() || part == Part::Holdout {
-                        // Held out, fractional labels would never be used.
-                        report.unlabelled += 1;
-                    } else {
-                        fractional_only.push((example, labels, fractional));
-                    }
-                    return Ok(());
-                }
-                if seen.contains(&key) || !in_source.insert(key) {
-                    report.duplicates += 1;
-                    return Ok(());
-                }
-                raw.push((example, labels, fractional));
-                report.kept += 1;
-                if part == Part::Holdout {
-                    report.holdout += 1;
-                }
-                Ok(())
-            };
-            read_rows(source, options.skip_invalid, &mut report, &mut on_row)?;
-            if let Some(cap) = cap {
-                // Keep a fixed subset: the `cap` rows with the smallest
-                // hashes (independent of the split, which uses `unit`).
-                let part = &mut raw[start..];
-                if part.len() > cap {
-                    part.sort_by_key(|(e, _, _)| e.hash.rotate_left(29));
-                    let dropped = part.len() - cap;
-                    let dropped_holdout = part[cap..]
-                        .iter()
-                        .filter(|(e, _, _)| e.part == Part::Holdout)
-                        .count() as u64;
-                    raw.truncate(start + cap);
-                    report.capped = dropped as u64;
-                    report.kept -= dropped as u64;
-                    report.holdout -= dropped_holdout;
-                }
-            }
-            seen.extend(raw[start..].iter().map(|(e, _, _)| e.hash));
-            reports.push(report);
-        }
-        for row in fractional_only {
-            let report = &mut reports[row.0.source];
-            if seen.insert(row.0.hash) {
-                report.kept += 1;
-                raw.push(row);
-            } else {
-                report.duplicates += 1;
-            }
-        }
-        // Discover labels of heads without a fixed list: sorted, so the
-        // order does not depend on the order of the data.
-        for (hi, head) in heads.iter_mut().enumerate() {
-            if fixed[hi] {
-                continue;
-            }
-            let mut set: Vec<String> = raw
-                .iter()
-                .flat_map(|(_, l, f)| {
-                    l[hi].iter().cloned().chain(
-                        f.iter()
-                            .filter(|(h, _, _)| *h == hi)
-                            .map(|(_, l, _)| l.clone()),
-                    )
-                })
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .collect();
-            set.dedup();
-            head.labels = set;
-        }
-        // Heads no row labels, left out when the options say so: their
-        // columns go from every row, and later heads move up.
-        let keep: Vec<bool> = heads
-            .iter()
-            .map(|h| !(options.drop_unlabelled_heads && h.labels.is_empty()))
-            .collect();
-        if !keep.iter().any(|&k| k) {
-            return Err(Error::NoData(format!(
-                "no row gives a label to any of the heads ({})",
-                heads
-                    .iter()
-                    .map(|h| h.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
-        }
-        let new_index: Vec<Option<usize>> = keep
-            .iter()
-            .scan(0, |next, &k| {
-                let at = k.then_some(*next);
-                *next += usize::from(k);
-                Some(at)
-            })
-            .collect();
-        let original: Vec<usize> = (0..heads.len()).filter(|&h| keep[h]).collect();
-        let mut kept = keep.iter();
-        heads.retain(|_| *kept.next().expect("one flag per head"));
-        for (_, labels, fractional) in raw.iter_mut() {
-            let mut kept = keep.iter();
-            labels.retain(|_| *kept.next().expect("one label per head"));
-            fractional.retain_mut(|(hi, _, _)| match new_index[*hi] {
-                Some(at) => {
-                    *hi = at;
-                    true
-                }
-                None => false,
-            });
-        }
-        for (hi, head) in heads.iter_mut().enumerate() {
-            if head.labels.len() < 2 {
-                return Err(Error::NoData(format!(
-                    "head {:?} needs examples of at least two labels, but has {}",
-                    head.name,
-                    if head.labels.is_empty() {
-                        "none".to_string()
-                    } else {
-                        format!("only {:?}", head.labels)
-                    }
-                )));
-            }
-            if head.labels.len() == 2 {
-                let wanted = config.heads[original[hi]].positive.clone();
-                head.positive = Some(match wanted {
-                    Some(p) => head.labels.iter().position(|l| *l == p).ok_or_else(|| {
-                        Error::InvalidSetting(format!(
-                            "head {:?}: positive label {p:?} is not one of its labels ({})",
-                            head.name,
-                            head.labels.join(", ")
-                        ))
-                    })?,
-                    None => guess_positive(&head.labels),
-                });
-            }
-        }
-        let examples = raw
-            .into_iter()
-            .map(|(mut e, labels, fractional)| {
-                e.labels = labels
-                    .iter()
-                    .zip(&heads)
-                    .map(|(l, h)| {
-                        l.as_ref()
-                            .and_then(|l| h.labels.iter().position(|x| x == l))
-                            .map(|i| i as u16)
-                    })
-                    .collect();
-                e.fractional = fractional
-                    .iter()
-                    .filter_map(|(hi, l, w)| {
-                        let c = heads[*hi].labels.iter().position(|x| x == l)?;
-                        Some((*hi, c as u16, *w))
-                    })
-                    .collect();
-                e
-            })
-            .collect();
+        let (mut rows, reports) = read_sources(config, options, &heads, &fixed)?;
+        discover_labels(&mut heads, &fixed, &rows);
+        let original = drop_unlabelled_heads(&mut heads, &mut rows, options)?;
+        choose_positive(&mut heads, config, &original)?;
+        let examples = index_labels(rows, &heads);
         Ok(Dataset {
             heads,
             examples,
@@ -406,6 +141,425 @@ impl Dataset {
             reports,
         })
     }
+}
+
+impl LoadOptions {
+    /// True if the source named `name` is to be read.
+    fn reads(&self, name: &str) -> bool {
+        let named = |names: &[String]| names.iter().any(|n| n == name);
+        !(named(&self.exclude) || (!self.only.is_empty() && !named(&self.only)))
+    }
+}
+
+/// Fails if `--exclude` or `--only` names a source the configuration does
+/// not have.
+fn check_source_names(config: &TrainingConfig, options: &LoadOptions) -> Result<()> {
+    for name in options.exclude.iter().chain(&options.only) {
+        if !config.sources.iter().any(|s| &s.name == name) {
+            let known: Vec<&str> = config.sources.iter().map(|s| s.name.as_str()).collect();
+            return Err(Error::InvalidSetting(format!(
+                "there is no source {name:?} (sources: {})",
+                known.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A row as read: its labels are still strings, and become indices once
+/// every source is read and every head's labels are known.
+struct RawRow {
+    /// The comment, without its labels yet.
+    example: Example,
+    /// Per head (in configuration order), the label, if labelled.
+    labels: Vec<Option<String>>,
+    /// Fractional labels, from rules with `fractional`.
+    fractional: Fractional,
+}
+
+/// (head, label, weight fraction) of each fractional label of a row.
+type Fractional = Vec<(usize, String, f32)>;
+
+/// Reads the sources the options name, in configuration order: the rows
+/// kept, and a report per source (sources left out get an empty one).
+fn read_sources(
+    config: &TrainingConfig,
+    options: &LoadOptions,
+    heads: &[HeadLabels],
+    fixed: &[bool],
+) -> Result<(Vec<RawRow>, Vec<SourceReport>)> {
+    let mut rows = Rows {
+        config,
+        heads,
+        fixed,
+        kept: Vec::new(),
+        seen: HashSet::new(),
+        fractional_only: Vec::new(),
+    };
+    let mut reports = Vec::new();
+    for (index, source) in config.sources.iter().enumerate() {
+        let mut report = SourceReport {
+            name: source.name.clone(),
+            ..SourceReport::default()
+        };
+        if options.reads(&source.name) {
+            rows.read_source(index, source, options.skip_invalid, &mut report)?;
+        }
+        reports.push(report);
+    }
+    Ok(rows.finish(reports))
+}
+
+/// The rows kept while the sources are read, and what deciding on the
+/// next ones needs.
+struct Rows<'a> {
+    config: &'a TrainingConfig,
+    /// The heads, with their labels if the configuration fixes them.
+    heads: &'a [HeadLabels],
+    /// Per head, whether the configuration fixes its labels.
+    fixed: &'a [bool],
+    /// The rows kept so far.
+    kept: Vec<RawRow>,
+    /// Keys of the rows kept so far, after `max_rows`: a row the cap
+    /// leaves out is not in the data, and shadows no duplicate.
+    seen: HashSet<u64>,
+    /// Training rows with only fractional labels: kept aside, so they
+    /// neither count toward `max_rows` nor shadow a duplicate with
+    /// ordinary labels (other heads see the same rows with or without
+    /// them); once every source is read, kept unless such a duplicate or
+    /// an earlier one of their own kind was.
+    fractional_only: Vec<RawRow>,
+}
+
+/// One source being read.
+struct SourceRows<'a> {
+    /// Index of the source in the configuration.
+    index: usize,
+    source: &'a SourceConfig,
+    /// Per head (in configuration order), the source's rule for it.
+    rules: Vec<Option<&'a LabelRule>>,
+    /// Keys of the rows of this source kept so far.
+    keys: HashSet<u64>,
+}
+
+impl<'a> Rows<'a> {
+    /// Reads one source, applies its `max_rows` and records the keys of
+    /// the rows it keeps.
+    fn read_source(
+        &mut self,
+        index: usize,
+        source: &'a SourceConfig,
+        skip_invalid: bool,
+        report: &mut SourceReport,
+    ) -> Result<()> {
+        let mut current = SourceRows {
+            index,
+            source,
+            rules: self
+                .config
+                .heads
+                .iter()
+                .map(|h| source.heads.get(&h.name))
+                .collect(),
+            keys: HashSet::new(),
+        };
+        let start = self.kept.len();
+        read_rows(source, skip_invalid, report, &mut |line, row, report| {
+            self.add_row(&mut current, line, row, report)
+        })?;
+        if let Some(cap) = source.max_rows {
+            cap_rows(&mut self.kept, start, cap, report);
+        }
+        self.seen
+            .extend(self.kept[start..].iter().map(|r| r.example.hash));
+        Ok(())
+    }
+
+    /// Reads one row's text and labels, and keeps it unless it is
+    /// unlabelled or a duplicate.
+    fn add_row(
+        &mut self,
+        current: &mut SourceRows<'a>,
+        line: u64,
+        row: Value,
+        report: &mut SourceReport,
+    ) -> Result<()> {
+        report.rows += 1;
+        let source = current.source;
+        let text = match lookup(&row, &source.text) {
+            Some(Value::String(s)) => s.clone(),
+            Some(_) => {
+                return Err(data_error(
+                    &source.path,
+                    line,
+                    format!("field {:?} is not a string", source.text),
+                ))
+            }
+            None => {
+                return Err(data_error(
+                    &source.path,
+                    line,
+                    format!("missing field {:?}", source.text),
+                ))
+            }
+        };
+        let (labels, fractional) = self.labels(current, line, &row)?;
+        let key = text_key(self.config.split.seed, &text);
+        let part = part(key, self.config.split.holdout, source.holdout_only);
+        let example = Example {
+            text,
+            labels: Vec::new(),
+            weight: source.weight,
+            source: current.index,
+            part,
+            hash: key,
+            fractional: Vec::new(),
+        };
+        let row = RawRow {
+            example,
+            labels,
+            fractional,
+        };
+        if row.labels.iter().all(Option::is_none) {
+            if row.fractional.is_empty() || part == Part::Holdout {
+                // Held out, fractional labels would never be used.
+                report.unlabelled += 1;
+            } else {
+                self.fractional_only.push(row);
+            }
+            return Ok(());
+        }
+        if self.seen.contains(&key) || !current.keys.insert(key) {
+            report.duplicates += 1;
+            return Ok(());
+        }
+        self.kept.push(row);
+        report.kept += 1;
+        if part == Part::Holdout {
+            report.holdout += 1;
+        }
+        Ok(())
+    }
+
+    /// The labels the source's rules read from `row`, single and
+    /// fractional, each checked against its head's fixed labels.
+    fn labels(
+        &self,
+        current: &SourceRows<'a>,
+        line: u64,
+        row: &Value,
+    ) -> Result<(Vec<Option<String>>, Fractional)> {
+        let labels: Vec<Option<String>> = current
+            .rules
+            .iter()
+            .map(|r| r.and_then(|r| r.label(row)))
+            .collect();
+        let path = &current.source.path;
+        for (hi, l) in labels.iter().enumerate() {
+            if let Some(l) = l {
+                self.check_label(hi, l, path, line)?;
+            }
+        }
+        let mut fractional = Vec::new();
+        for (hi, r) in current.rules.iter().enumerate() {
+            for (l, w) in r.map(|r| r.fractional_labels(row)).unwrap_or_default() {
+                self.check_label(hi, &l, path, line)?;
+                fractional.push((hi, l, w));
+            }
+        }
+        Ok((labels, fractional))
+    }
+
+    /// A head with a fixed list of labels accepts only those.
+    fn check_label(&self, hi: usize, l: &str, path: &Path, line: u64) -> Result<()> {
+        let head = &self.heads[hi];
+        if self.fixed[hi] && !head.labels.iter().any(|x| x == l) {
+            return Err(data_error(
+                path,
+                line,
+                format!(
+                    "label {l:?} is not one of head {:?}'s labels ({})",
+                    head.name,
+                    head.labels.join(", ")
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Every row kept: those kept while reading, then the training rows
+    /// with only fractional labels whose text no row kept before has.
+    fn finish(mut self, mut reports: Vec<SourceReport>) -> (Vec<RawRow>, Vec<SourceReport>) {
+        for row in self.fractional_only {
+            let report = &mut reports[row.example.source];
+            if self.seen.insert(row.example.hash) {
+                report.kept += 1;
+                self.kept.push(row);
+            } else {
+                report.duplicates += 1;
+            }
+        }
+        (self.kept, reports)
+    }
+}
+
+/// Keeps `cap` of the rows a source added from `start` on: a fixed subset,
+/// those first in [`cap_rank`] order.
+fn cap_rows(rows: &mut Vec<RawRow>, start: usize, cap: usize, report: &mut SourceReport) {
+    let part = &mut rows[start..];
+    if part.len() <= cap {
+        return;
+    }
+    part.sort_by_key(|r| cap_rank(r.example.hash));
+    let dropped = part.len() - cap;
+    let dropped_holdout = part[cap..]
+        .iter()
+        .filter(|r| r.example.part == Part::Holdout)
+        .count() as u64;
+    rows.truncate(start + cap);
+    report.capped = dropped as u64;
+    report.kept -= dropped as u64;
+    report.holdout -= dropped_holdout;
+}
+
+/// Gives each head without a fixed list of labels the labels the rows
+/// give it: sorted, so the order does not depend on the order of the data.
+fn discover_labels(heads: &mut [HeadLabels], fixed: &[bool], rows: &[RawRow]) {
+    for (hi, head) in heads.iter_mut().enumerate() {
+        if fixed[hi] {
+            continue;
+        }
+        let mut set: Vec<String> = rows
+            .iter()
+            .flat_map(|r| {
+                r.labels[hi].iter().cloned().chain(
+                    r.fractional
+                        .iter()
+                        .filter(|(h, _, _)| *h == hi)
+                        .map(|(_, l, _)| l.clone()),
+                )
+            })
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        set.dedup();
+        head.labels = set;
+    }
+}
+
+/// Leaves out the heads no row labels, when the options say so: their
+/// columns go from every row, and later heads move up. Returns, for each
+/// head left, its index in the configuration.
+fn drop_unlabelled_heads(
+    heads: &mut Vec<HeadLabels>,
+    rows: &mut [RawRow],
+    options: &LoadOptions,
+) -> Result<Vec<usize>> {
+    let keep: Vec<bool> = heads
+        .iter()
+        .map(|h| !(options.drop_unlabelled_heads && h.labels.is_empty()))
+        .collect();
+    if !keep.iter().any(|&k| k) {
+        return Err(Error::NoData(format!(
+            "no row gives a label to any of the heads ({})",
+            heads
+                .iter()
+                .map(|h| h.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let new_index: Vec<Option<usize>> = keep
+        .iter()
+        .scan(0, |next, &k| {
+            let at = k.then_some(*next);
+            *next += usize::from(k);
+            Some(at)
+        })
+        .collect();
+    let original: Vec<usize> = (0..heads.len()).filter(|&h| keep[h]).collect();
+    let mut kept = keep.iter();
+    heads.retain(|_| *kept.next().expect("one flag per head"));
+    for row in rows.iter_mut() {
+        let mut kept = keep.iter();
+        row.labels
+            .retain(|_| *kept.next().expect("one label per head"));
+        row.fractional
+            .retain_mut(|(hi, _, _)| match new_index[*hi] {
+                Some(at) => {
+                    *hi = at;
+                    true
+                }
+                None => false,
+            });
+    }
+    Ok(original)
+}
+
+/// Checks that every head has at least two labels, and gives each binary
+/// head its positive label: the configured one (`original` maps a head to
+/// its index in the configuration), else a guess.
+fn choose_positive(
+    heads: &mut [HeadLabels],
+    config: &TrainingConfig,
+    original: &[usize],
+) -> Result<()> {
+    for (hi, head) in heads.iter_mut().enumerate() {
+        if head.labels.len() < 2 {
+            return Err(Error::NoData(format!(
+                "head {:?} needs examples of at least two labels, but has {}",
+                head.name,
+                if head.labels.is_empty() {
+                    "none".to_string()
+                } else {
+                    format!("only {:?}", head.labels)
+                }
+            )));
+        }
+        if head.labels.len() == 2 {
+            let wanted = config.heads[original[hi]].positive.clone();
+            head.positive = Some(match wanted {
+                Some(p) => head.labels.iter().position(|l| *l == p).ok_or_else(|| {
+                    Error::InvalidSetting(format!(
+                        "head {:?}: positive label {p:?} is not one of its labels ({})",
+                        head.name,
+                        head.labels.join(", ")
+                    ))
+                })?,
+                None => guess_positive(&head.labels),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The examples, with each label replaced by its index among its head's
+/// labels.
+fn index_labels(rows: Vec<RawRow>, heads: &[HeadLabels]) -> Vec<Example> {
+    rows.into_iter()
+        .map(|row| {
+            let mut e = row.example;
+            e.labels = row
+                .labels
+                .iter()
+                .zip(heads)
+                .map(|(l, h)| {
+                    l.as_ref()
+                        .and_then(|l| h.labels.iter().position(|x| x == l))
+                        .map(|i| i as u16)
+                })
+                .collect();
+            e.fractional = row
+                .fractional
+                .iter()
+                .filter_map(|(hi, l, w)| {
+                    let c = heads[*hi].labels.iter().position(|x| x == l)?;
+                    Some((*hi, c as u16, *w))
+                })
+                .collect();
+            e
+        })
+        .collect()
 }
 
 /// The label of a binary head whose probability is reported, when the

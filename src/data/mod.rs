@@ -17,8 +17,8 @@ mod read;
 mod split;
 
 pub use labels::LabelRule;
-pub use load::{Dataset, Example, HeadLabels, LoadOptions, Part, SourceReport};
-pub use split::text_key;
+pub use load::{Dataset, Example, HeadLabels, LoadOptions, SourceReport};
+pub use split::{text_key, Part};
 
 #[doc(no_inline)]
 pub use crate::config::{Format, SourceConfig, SplitConfig, ThresholdTargets, TrainingConfig};

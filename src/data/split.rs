@@ -36,8 +36,34 @@ pub fn text_key(seed: u64, text: &str) -> u64 {
 }
 
 /// The fraction in [0, 1) a hash stands for.
-pub(super) fn unit(h: u64) -> f64 {
+fn unit(h: u64) -> f64 {
     (h >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// Which part of the split a comment is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// Used for training.
+    Train,
+    /// Held out for validation.
+    Holdout,
+}
+
+/// The part a comment with split key `key` is in: held out if its source is
+/// `holdout_only`, or if the key falls in the first `holdout` of [0, 1).
+pub(super) fn part(key: u64, holdout: f64, holdout_only: bool) -> Part {
+    if holdout_only || unit(key) < holdout {
+        Part::Holdout
+    } else {
+        Part::Train
+    }
+}
+
+/// The order in which a source capped by `max_rows` keeps its rows, the
+/// smallest first: a fixed subset, independent of the split (which uses
+/// [`unit`]).
+pub(super) fn cap_rank(key: u64) -> u64 {
+    key.rotate_left(29)
 }
 
 #[cfg(test)]
