@@ -8,8 +8,11 @@ use crate::config::{Format, SourceConfig};
 use crate::error::{Error, Result};
 use crate::io::{read_line_limited, LineRead, MAX_LINE_BYTES};
 use serde_json::Value;
+use std::fs::File;
+use std::io::BufReader;
 use std::path::Path;
 
+/// A malformed row: its file, line and what is wrong.
 pub(super) fn data_error(path: &Path, line: u64, message: String) -> Error {
     Error::Data {
         path: path.to_path_buf(),
@@ -18,6 +21,25 @@ pub(super) fn data_error(path: &Path, line: u64, message: String) -> Error {
     }
 }
 
+/// The error for a line (or CSV record) that starts on line `line` and is
+/// longer than [`MAX_LINE_BYTES`].
+fn too_long(path: &Path, line: u64) -> Error {
+    data_error(
+        path,
+        line,
+        format!("line longer than {MAX_LINE_BYTES} bytes, the most a data file's line may hold"),
+    )
+}
+
+/// Reads `source`'s file and calls `on_row` with each row and its line
+/// number (for CSV, the line its record starts on).
+///
+/// # Errors
+///
+/// [`Error::Io`] if the file cannot be read, [`Error::Data`] for a
+/// malformed row unless `skip_invalid` (then it is counted in `report`),
+/// and any error of `on_row`. A line longer than [`MAX_LINE_BYTES`] stops
+/// reading even with `skip_invalid`: the rest of it is unread.
 pub(super) fn read_rows(
     source: &SourceConfig,
     skip_invalid: bool,
@@ -25,107 +47,130 @@ pub(super) fn read_rows(
     on_row: &mut dyn FnMut(u64, Value, &mut SourceReport) -> Result<()>,
 ) -> Result<()> {
     let path = &source.path;
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let format = source
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut sink = RowSink {
+        skip_invalid,
+        report,
+        on_row,
+    };
+    match format(source) {
+        Format::Jsonl => read_jsonl(path, file, &mut sink),
+        Format::Csv => read_csv(path, file, &mut sink),
+    }
+}
+
+/// The source's format: as configured, else from the file's extension.
+fn format(source: &SourceConfig) -> Format {
+    source
         .format
-        .unwrap_or_else(|| match path.extension().and_then(|e| e.to_str()) {
+        .unwrap_or_else(|| match source.path.extension().and_then(|e| e.to_str()) {
             Some(e) if e.eq_ignore_ascii_case("csv") => Format::Csv,
             _ => Format::Jsonl,
-        });
-    // A malformed row stops reading with its file and line, or with
-    // `skip_invalid` is counted and skipped.
-    let mut handle = |line: u64, row: Result<Value>, report: &mut SourceReport| -> Result<()> {
+        })
+}
+
+/// Where rows go once read.
+struct RowSink<'a> {
+    skip_invalid: bool,
+    report: &'a mut SourceReport,
+    on_row: &'a mut dyn FnMut(u64, Value, &mut SourceReport) -> Result<()>,
+}
+
+impl RowSink<'_> {
+    /// Passes a row on. A malformed row stops reading with its file and
+    /// line, or with `skip_invalid` is counted and skipped.
+    fn take(&mut self, line: u64, row: Result<Value>) -> Result<()> {
         let result = match row {
-            Ok(row) => on_row(line, row, report),
+            Ok(row) => (self.on_row)(line, row, self.report),
             Err(e) => {
-                report.rows += 1;
+                self.report.rows += 1;
                 Err(e)
             }
         };
         match result {
-            Err(Error::Data { .. }) if skip_invalid => {
-                report.invalid += 1;
+            Err(Error::Data { .. }) if self.skip_invalid => {
+                self.report.invalid += 1;
                 Ok(())
             }
             other => other,
         }
+    }
+}
+
+/// Reads a JSON Lines file: one object per line, blank lines skipped.
+fn read_jsonl(path: &Path, file: File, sink: &mut RowSink<'_>) -> Result<()> {
+    let mut reader = BufReader::new(file);
+    let mut bytes = Vec::new();
+    for n in 1.. {
+        match read_line_limited(&mut reader, &mut bytes, MAX_LINE_BYTES) {
+            Err(e) => return Err(Error::io(path, e)),
+            Ok(LineRead::End) => break,
+            Ok(LineRead::Line) => {}
+            // Not skippable: the rest of the line is unread.
+            Ok(LineRead::TooLong) => return Err(too_long(path, n)),
+        }
+        if let Some(row) = jsonl_row(path, n, &bytes) {
+            sink.take(n, row)?;
+        }
+    }
+    Ok(())
+}
+
+/// The object on line `n`, or `None` for a blank line.
+fn jsonl_row(path: &Path, n: u64, bytes: &[u8]) -> Option<Result<Value>> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let message = format!("invalid UTF-8 at byte {} of the line", e.valid_up_to());
+            return Some(Err(data_error(path, n, message)));
+        }
     };
-    match format {
-        Format::Jsonl => {
-            let mut reader = std::io::BufReader::new(file);
-            let mut bytes = Vec::new();
-            for n in 1.. {
-                match read_line_limited(&mut reader, &mut bytes, MAX_LINE_BYTES) {
-                    Err(e) => return Err(Error::io(path, e)),
-                    Ok(LineRead::End) => break,
-                    Ok(LineRead::Line) => {}
-                    // Not skippable: the rest of the line is unread.
-                    Ok(LineRead::TooLong) => {
-                        return Err(data_error(
-                            path,
-                            n,
-                            format!("line longer than {MAX_LINE_BYTES} bytes, the most a data file's line may hold"),
-                        ))
-                    }
-                }
-                let row = match std::str::from_utf8(&bytes) {
-                    Err(e) => Err(data_error(
-                        path,
-                        n,
-                        format!("invalid UTF-8 at byte {} of the line", e.valid_up_to()),
-                    )),
-                    Ok(s) if s.trim().is_empty() => continue,
-                    Ok(s) => match serde_json::from_str::<Value>(s) {
-                        Ok(v @ Value::Object(_)) => Ok(v),
-                        Ok(_) => Err(data_error(path, n, "expected a JSON object".into())),
-                        Err(e) => Err(data_error(path, n, format!("invalid JSON: {e}"))),
-                    },
-                };
-                handle(n, row, report)?;
+    if text.trim().is_empty() {
+        return None;
+    }
+    Some(match serde_json::from_str::<Value>(text) {
+        Ok(v @ Value::Object(_)) => Ok(v),
+        Ok(_) => Err(data_error(path, n, "expected a JSON object".into())),
+        Err(e) => Err(data_error(path, n, format!("invalid JSON: {e}"))),
+    })
+}
+
+/// Reads a CSV file with a header row: one object per record, keyed by the
+/// header's names.
+fn read_csv(path: &Path, file: File, sink: &mut RowSink<'_>) -> Result<()> {
+    // The csv crate buffers a whole record; a line longer than the limit
+    // makes the input fail instead of growing that buffer.
+    let too_long_at = std::rc::Rc::new(std::cell::Cell::new(None));
+    let capped = LineCap::new(BufReader::new(file), MAX_LINE_BYTES, &too_long_at);
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(capped);
+    let headers = reader
+        .headers()
+        .map_err(|e| data_error(path, 1, format!("invalid CSV header: {e}")))?
+        .clone();
+    for record in reader.records() {
+        let (line, row) = match record {
+            Ok(r) => {
+                let line = r.position().map_or(0, |p| p.line());
+                let obj = headers
+                    .iter()
+                    .zip(r.iter())
+                    .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+                    .collect();
+                (line, Ok(Value::Object(obj)))
             }
-        }
-        Format::Csv => {
-            // The csv crate buffers a whole record; a line longer than the
-            // limit makes the input fail instead of growing that buffer.
-            let too_long = std::rc::Rc::new(std::cell::Cell::new(None));
-            let capped = LineCap::new(std::io::BufReader::new(file), MAX_LINE_BYTES, &too_long);
-            let mut reader = csv::ReaderBuilder::new()
-                .flexible(false)
-                .from_reader(capped);
-            let headers = reader
-                .headers()
-                .map_err(|e| data_error(path, 1, format!("invalid CSV header: {e}")))?
-                .clone();
-            for record in reader.records() {
-                let (line, row) = match record {
-                    Ok(r) => {
-                        let line = r.position().map_or(0, |p| p.line());
-                        let obj = headers
-                            .iter()
-                            .zip(r.iter())
-                            .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
-                            .collect();
-                        (line, Ok(Value::Object(obj)))
-                    }
-                    Err(e) => {
-                        let line = e.position().map_or(0, |p| p.line());
-                        // Not skippable: the rest of the line is unread.
-                        if let Some(long_line) = too_long.get() {
-                            return Err(data_error(
-                                path,
-                                long_line,
-                                format!("line longer than {MAX_LINE_BYTES} bytes, the most a data file's line may hold"),
-                            ));
-                        }
-                        (
-                            line,
-                            Err(data_error(path, line, format!("invalid CSV: {e}"))),
-                        )
-                    }
-                };
-                handle(line, row, report)?;
+            // Not skippable: the rest of the line is unread.
+            Err(_) if too_long_at.get().is_some() => {
+                return Err(too_long(path, too_long_at.get().unwrap_or(0)))
             }
-        }
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                let message = format!("invalid CSV: {e}");
+                (line, Err(data_error(path, line, message)))
+            }
+        };
+        sink.take(line, row)?;
     }
     Ok(())
 }
