@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::io::{read_line_limited, LineRead, MAX_LINE_BYTES};
 use serde_json::Value;
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, ErrorKind};
 use std::path::Path;
 
 /// A malformed row: its file, line and what is wrong.
@@ -138,10 +138,9 @@ fn jsonl_row(path: &Path, n: u64, bytes: &[u8]) -> Option<Result<Value>> {
 /// Reads a CSV file with a header row: one object per record, keyed by the
 /// header's names.
 fn read_csv(path: &Path, file: File, sink: &mut RowSink<'_>) -> Result<()> {
-    // The csv crate buffers a whole record; a line longer than the limit
+    // The csv crate buffers a whole record; a record longer than the limit
     // makes the input fail instead of growing that buffer.
-    let too_long_at = std::rc::Rc::new(std::cell::Cell::new(None));
-    let capped = LineCap::new(BufReader::new(file), MAX_LINE_BYTES, &too_long_at);
+    let capped = RecordCap::new(BufReader::new(file), MAX_LINE_BYTES);
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
         .from_reader(capped);
@@ -160,11 +159,11 @@ fn read_csv(path: &Path, file: File, sink: &mut RowSink<'_>) -> Result<()> {
                     .collect();
                 (line, Ok(Value::Object(obj)))
             }
-            // Not skippable: the rest of the line is unread.
-            Err(_) if too_long_at.get().is_some() => {
-                return Err(too_long(path, too_long_at.get().unwrap_or(0)))
-            }
             Err(e) => {
+                // Not skippable: the rest of the record is unread.
+                if let Some(line) = RecordTooLong::line_of(&e) {
+                    return Err(too_long(path, line));
+                }
                 let line = e.position().map_or(0, |p| p.line());
                 let message = format!("invalid CSV: {e}");
                 (line, Err(data_error(path, line, message)))
@@ -175,99 +174,149 @@ fn read_csv(path: &Path, file: File, sink: &mut RowSink<'_>) -> Result<()> {
     Ok(())
 }
 
-/// A reader that fails once a CSV record runs past `max` bytes, setting
-/// `tripped` to the number of the line it started on, so a reader that
-/// buffers whole records (the csv crate) cannot be made to hold an
-/// unbounded one. A newline inside a quoted field does not end the record.
-struct LineCap<R> {
+/// A reader that fails once a CSV record runs past `max` bytes, so a
+/// reader that buffers whole records (the csv crate) cannot be made to hold
+/// an unbounded one. The error it fails with is a [`RecordTooLong`] naming
+/// the line the record started on.
+///
+/// Where records end is learnt from `csv_core`, the parser the csv crate
+/// itself runs, with the same (default) settings, fed the same bytes: so a
+/// newline inside a quoted field does not end a record, a quote inside an
+/// unquoted field (`5" screen`) is text, and both readers agree on every
+/// record by construction. A record's length leaves out its terminator and
+/// the blank lines before it, which the parser skips.
+struct RecordCap<R> {
     inner: R,
+    /// The parser, run over the bytes as they pass only to find where
+    /// records end.
+    parser: csv_core::Reader,
+    /// Whether a record has begun since the last one ended.
+    in_record: bool,
     /// Bytes of the current record so far.
-    line: usize,
-    /// Where in a field the last byte was, as the csv crate reads it.
-    field: Field,
-    /// The line the current record started on.
+    len: usize,
+    /// The line the current record started on, from 1.
     record_line: u64,
-    /// The current line's number, from 1.
-    line_no: u64,
     max: usize,
-    tripped: std::rc::Rc<std::cell::Cell<Option<u64>>>,
+    /// Once a record has run past `max`: the line it started on.
+    tripped: Option<u64>,
+    /// Room for the parser's output, which is not used: it is overwritten
+    /// whenever it fills.
+    fields: Vec<u8>,
+    ends: Vec<usize>,
 }
 
-/// Where a CSV reader is in a field. As in the csv crate, a quote opens
-/// a quoted field only at the start of a field (`5" screen` is plain
-/// text), and inside one a doubled quote stands for a quote.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Field {
-    /// At the start of a field: after a comma, a record's end, or at the
-    /// start of the input.
-    Start,
-    /// In a field that did not start with a quote.
-    Plain,
-    /// In a quoted field, where a newline does not end the record.
-    Quoted,
-    /// Just after a quote in a quoted field: its end, or half of `""`.
-    QuoteInQuoted,
+/// The error of a [`RecordCap`]: a record longer than the limit.
+#[derive(Debug)]
+struct RecordTooLong {
+    /// The line the record started on.
+    line: u64,
 }
 
-impl Field {
-    fn next(self, b: u8) -> Field {
-        match (self, b) {
-            (Field::Quoted, b'"') => Field::QuoteInQuoted,
-            (Field::Quoted, _) => Field::Quoted,
-            (Field::Start | Field::QuoteInQuoted, b'"') => Field::Quoted,
-            (_, b',' | b'\n') => Field::Start,
-            _ => Field::Plain,
-        }
+impl std::fmt::Display for RecordTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("line too long")
     }
 }
 
-impl<R> LineCap<R> {
-    /// Reads `inner`, failing once a record passes `max` bytes; the line
-    /// the record started on goes into `tripped`.
-    fn new(inner: R, max: usize, tripped: &std::rc::Rc<std::cell::Cell<Option<u64>>>) -> Self {
-        LineCap {
+impl std::error::Error for RecordTooLong {}
+
+impl RecordTooLong {
+    /// The line of the record, if `e` is a [`RecordCap`]'s error.
+    fn line_of(e: &csv::Error) -> Option<u64> {
+        match e.kind() {
+            csv::ErrorKind::Io(e) => e.get_ref()?.downcast_ref::<RecordTooLong>(),
+            _ => None,
+        }
+        .map(|t| t.line)
+    }
+}
+
+impl<R> RecordCap<R> {
+    /// Reads `inner`, failing once a record passes `max` bytes.
+    fn new(inner: R, max: usize) -> Self {
+        RecordCap {
             inner,
-            line: 0,
-            field: Field::Start,
+            // The csv crate's defaults: `,`, `"` doubled inside quotes, and
+            // `\n`, `\r` or `\r\n` ending a record.
+            parser: csv_core::Reader::new(),
+            in_record: false,
+            len: 0,
             record_line: 1,
-            line_no: 1,
             max,
-            tripped: std::rc::Rc::clone(tripped),
+            tripped: None,
+            fields: vec![0; 4096],
+            ends: vec![0; 64],
         }
+    }
+
+    /// Follows the records through `input`, failing once one passes the
+    /// limit.
+    fn track(&mut self, mut input: &[u8]) -> Result<(), RecordTooLong> {
+        while !input.is_empty() {
+            if !self.in_record {
+                // Line terminators between records (blank lines, the `\n`
+                // of a `\r\n`) belong to no record; the parser skips them.
+                let skip = input
+                    .iter()
+                    .take_while(|&&b| b == b'\r' || b == b'\n')
+                    .count();
+                self.parse(&input[..skip]);
+                input = &input[skip..];
+                if input.is_empty() {
+                    break;
+                }
+                self.in_record = true;
+                self.len = 0;
+                self.record_line = self.parser.line();
+            }
+            let (ended, used) = self.parse(input);
+            // The byte that ended the record is its terminator.
+            self.len += used - usize::from(ended);
+            if self.len > self.max {
+                self.tripped = Some(self.record_line);
+                return Err(RecordTooLong {
+                    line: self.record_line,
+                });
+            }
+            self.in_record = !ended;
+            input = &input[used..];
+        }
+        Ok(())
+    }
+
+    /// Feeds `input` to the parser until a record ends or `input` is used
+    /// up: whether a record ended, and how many bytes were used.
+    fn parse(&mut self, input: &[u8]) -> (bool, usize) {
+        use csv_core::ReadRecordResult;
+        let mut used = 0;
+        // Never called with no input: to the parser, that is the end of
+        // the input.
+        while used < input.len() {
+            let (result, n, _, _) =
+                self.parser
+                    .read_record(&input[used..], &mut self.fields, &mut self.ends);
+            used += n;
+            match result {
+                ReadRecordResult::Record => return (true, used),
+                ReadRecordResult::InputEmpty | ReadRecordResult::End => break,
+                ReadRecordResult::OutputFull | ReadRecordResult::OutputEndsFull => {}
+            }
+        }
+        (false, used)
     }
 }
 
-impl<R: std::io::Read> std::io::Read for LineCap<R> {
+impl<R: std::io::Read> std::io::Read for RecordCap<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.tripped.get().is_some() {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                "line too long",
-            ));
+        let too_long = |line| std::io::Error::new(ErrorKind::InvalidData, RecordTooLong { line });
+        if let Some(line) = self.tripped {
+            return Err(too_long(line));
         }
-        // Never more than the rest of the allowed line at once.
-        let room = (self.max + 1).saturating_sub(self.line).max(1);
+        // Never more than the rest of the allowed record at once.
+        let room = (self.max + 1).saturating_sub(self.len).max(1);
         let n = buf.len().min(room);
         let n = self.inner.read(&mut buf[..n])?;
-        for &b in &buf[..n] {
-            self.field = self.field.next(b);
-            if b == b'\n' {
-                self.line_no += 1;
-                if self.field != Field::Quoted {
-                    self.line = 0;
-                    self.record_line = self.line_no;
-                    continue;
-                }
-            }
-            self.line += 1;
-            if self.line > self.max {
-                self.tripped.set(Some(self.record_line));
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    "line too long",
-                ));
-            }
-        }
+        self.track(&buf[..n]).map_err(|e| too_long(e.line))?;
         Ok(n)
     }
 }
@@ -275,40 +324,81 @@ impl<R: std::io::Read> std::io::Read for LineCap<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Read;
+
+    /// Reads `text` through a cap of `max` bytes: `None` if it passes,
+    /// else the line of the record that tripped it.
+    fn tripped_at(text: &str, max: usize) -> Option<u64> {
+        let mut cap = RecordCap::new(text.as_bytes(), max);
+        let mut all = Vec::new();
+        match cap.read_to_end(&mut all) {
+            Ok(_) => {
+                assert_eq!(all, text.as_bytes());
+                None
+            }
+            Err(e) => {
+                let inner = e.get_ref().and_then(|e| e.downcast_ref::<RecordTooLong>());
+                Some(inner.expect("the cap's own error").line)
+            }
+        }
+    }
 
     #[test]
-    fn a_line_cap_fails_past_its_limit_only() {
-        use std::io::Read;
-        let tripped = std::rc::Rc::new(std::cell::Cell::new(None));
-        let mut ok = LineCap::new(&b"ab\ncd\nefg"[..], 3, &tripped);
-        let mut all = Vec::new();
-        ok.read_to_end(&mut all).unwrap();
-        assert_eq!(all, b"ab\ncd\nefg");
-        assert_eq!(tripped.get(), None);
-        let mut long = LineCap::new(&b"ab\ncdefgh\n"[..], 3, &tripped);
+    fn a_record_cap_fails_past_its_limit_only() {
+        let cases: &[(&str, usize, Option<u64>)] = &[
+            ("ab\ncd\nefg", 3, None),
+            ("ab\ncdefgh\n", 3, Some(2)),
+            // Terminators are not counted, `\r\n` and a lone `\r` alike.
+            ("abc\r\ndef\r\n", 3, None),
+            ("abc\r\ndefg\r\n", 3, Some(2)),
+            ("abc\rdef\rghij", 3, Some(1)),
+            // Blank lines between records belong to none of them.
+            ("a\n\n\n\n\n\nb\n", 1, None),
+            ("a\r\n\r\n\r\n\r\nbc\n", 1, Some(5)),
+            // A quoted field's newlines do not end the record: a record of
+            // short lines is still one record.
+            ("a\n\"b\nc\nd\ne\"\nf", 6, Some(2)),
+            ("a\n\"b\nc\nd\ne\"\nf", 11, None),
+            // A quote inside a field is text, as the csv crate reads it:
+            // the short lines after it are records of their own.
+            ("a,5\" tv\nb,c\nd,e\nf,\"g\"\"h\"\ni,j\n", 8, None),
+            ("a,5\" tv\nb,c\nd,e\nf,\"g\"\"h\"\ni,j\n", 7, Some(4)),
+        ];
+        for &(text, max, expected) in cases {
+            assert_eq!(tripped_at(text, max), expected, "{text:?} at {max}");
+        }
+    }
+
+    #[test]
+    fn a_record_cap_passes_few_bytes_of_a_long_record() {
+        let mut long = RecordCap::new(&b"ab\ncdefgh\n"[..], 3);
         let mut some = Vec::new();
         assert!(long.read_to_end(&mut some).is_err());
-        assert_eq!(tripped.get(), Some(2));
-        // A quoted field's newlines do not end the record: a record of
-        // short lines is still one record.
-        let tripped = std::rc::Rc::new(std::cell::Cell::new(None));
-        let mut quoted = LineCap::new(&b"a\n\"b\nc\nd\ne\"\nf"[..], 6, &tripped);
-        assert!(quoted.read_to_end(&mut Vec::new()).is_err());
-        assert_eq!(tripped.get(), Some(2));
-        // A quote inside a field is text, as the csv crate reads it: the
-        // short lines after it are records of their own.
-        let tripped = std::rc::Rc::new(std::cell::Cell::new(None));
-        let text = "a,5\" tv\nb,c\nd,e\nf,\"g\"\"h\"\ni,j\n";
-        let mut mid = LineCap::new(text.as_bytes(), 8, &tripped);
-        let mut all = Vec::new();
-        mid.read_to_end(&mut all).unwrap();
-        assert_eq!(tripped.get(), None);
+        assert!(some.len() <= 7, "{some:?}");
+        // Failed once, it keeps failing.
+        assert!(long.read(&mut [0; 8]).is_err());
+    }
+
+    #[test]
+    fn a_record_cap_sees_the_records_the_csv_crate_reads() {
+        // Quoted newlines, a blank line, `\r\n`, a quote inside a field and
+        // a doubled quote: the csv crate reads five records from it.
+        let text = "text,label\n\"a\nb\",x\n\r\n5\" tv,y\r\n\"q\"\"uote\",z\nlast,w";
         let records = csv::ReaderBuilder::new()
             .has_headers(false)
             .from_reader(text.as_bytes())
             .records()
-            .count();
-        assert_eq!(records, 5);
-        assert!(some.len() <= 7, "{some:?}");
+            .map(|r| r.map(|r| r.len()))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .unwrap();
+        assert_eq!(records, [2; 5]);
+        // Their lengths, terminators left out, are 10, 7, 7, 11 and 6
+        // bytes, and they start on lines 1, 2, 5, 6 and 7.
+        assert_eq!(tripped_at(text, 11), None);
+        assert_eq!(tripped_at(text, 10), Some(6));
+        assert_eq!(tripped_at(text, 9), Some(1));
+        let without_header = &text[11..];
+        assert_eq!(tripped_at(without_header, 7), Some(5));
+        assert_eq!(tripped_at(without_header, 6), Some(1));
     }
 }
