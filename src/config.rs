@@ -43,6 +43,10 @@ pub struct TrainingConfig {
     pub thresholds: Option<ThresholdTargets>,
     /// Where the labelled comments come from.
     pub sources: Vec<SourceConfig>,
+    /// The file the configuration was read from ([`TrainingConfig::from_path`]);
+    /// `None` for one built otherwise. Errors in the configuration name it.
+    #[serde(skip)]
+    pub file: Option<PathBuf>,
 }
 
 /// Targets for the main rule's thresholds, met on the out-of-fold
@@ -157,6 +161,7 @@ impl TrainingConfig {
             path: path.to_path_buf(),
             message,
         })?;
+        config.file = Some(path.to_path_buf());
         Ok(config)
     }
 
@@ -215,6 +220,7 @@ impl TrainingConfig {
             policy: None,
             thresholds: None,
             sources,
+            file: None,
         }
     }
 

@@ -807,6 +807,25 @@ fn eval_reports_a_malformed_data_line() {
         .stderr_has(&format!("{}:2:", data.display()));
 }
 
+#[test]
+fn eval_only_an_unknown_source_is_bad_input() {
+    let out = civility(
+        &[
+            "eval",
+            "--config",
+            "tests/data/small.toml",
+            "--model",
+            &small(),
+            "--only",
+            "typo",
+        ],
+        b"",
+    );
+    out.assert_code(2).stderr_has(
+        "tests/data/small.toml: --only names \"typo\", which is not a source (sources: ",
+    );
+}
+
 // ----------------------------------------------------------- help, info
 
 #[test]

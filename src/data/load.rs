@@ -116,7 +116,8 @@ impl Dataset {
     ///
     /// [`Error::Io`] for an unreadable file, [`Error::Data`] naming file and
     /// line for a malformed row (unless `skip_invalid`), [`Error::Config`]
-    /// for an unknown source name in the options.
+    /// for an unknown source name in the options (naming the configuration
+    /// file, or without one the option, `--only` or `--exclude`).
     pub fn load(config: &TrainingConfig, options: &LoadOptions) -> Result<Dataset> {
         check_source_names(config, options)?;
         let mut heads: Vec<HeadLabels> = config
@@ -152,15 +153,22 @@ impl LoadOptions {
 }
 
 /// Fails if `--exclude` or `--only` names a source the configuration does
-/// not have.
+/// not have: an error in the configuration's use, like one in the file.
 fn check_source_names(config: &TrainingConfig, options: &LoadOptions) -> Result<()> {
-    for name in options.exclude.iter().chain(&options.only) {
-        if !config.sources.iter().any(|s| &s.name == name) {
+    let named = [("--exclude", &options.exclude), ("--only", &options.only)];
+    for (option, names) in named {
+        for name in names {
+            if config.sources.iter().any(|s| &s.name == name) {
+                continue;
+            }
             let known: Vec<&str> = config.sources.iter().map(|s| s.name.as_str()).collect();
-            return Err(Error::InvalidSetting(format!(
-                "there is no source {name:?} (sources: {})",
-                known.join(", ")
-            )));
+            return Err(Error::Config {
+                path: config.file.clone().unwrap_or_else(|| option.into()),
+                message: format!(
+                    "{option} names {name:?}, which is not a source (sources: {})",
+                    known.join(", ")
+                ),
+            });
         }
     }
     Ok(())
