@@ -10,6 +10,11 @@
 //! hash of its text and a seed, so the split is fixed, identical across
 //! runs, and a comment that appears in two corpora lands on the same side.
 //! Duplicates (same text after case and whitespace folding) are kept once.
+//!
+//! [`Dataset::load`] does the work: `read` turns each source file into
+//! rows, the source's [`LabelRule`]s (`labels`) give each row its labels,
+//! `split` places it, and `load` drops duplicates, applies `max_rows` and
+//! gives every label its index.
 
 mod labels;
 mod load;
