@@ -8,7 +8,7 @@
 //! A line longer than 1 MiB stops the program with a message instead of
 //! being read into memory whole.
 
-use civility::data::{read_line_limited, LineRead};
+use civility::io::{read_line_limited, LineRead};
 use civility::{Decision, Moderator};
 
 /// The longest line read; the model scores at most the first 64 KiB of a

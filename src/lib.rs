@@ -69,6 +69,7 @@
 
 #![deny(missing_docs)]
 
+mod config;
 mod error;
 mod features;
 pub mod metrics;
@@ -84,14 +85,17 @@ mod testing;
 
 pub mod data;
 pub mod evaluate;
+pub mod io;
 pub mod perturb;
 
+pub use config::{Format, SourceConfig, SplitConfig, ThresholdTargets, TrainingConfig};
 pub use error::{Error, Result};
 pub use features::{FeatureConfig, Norm, SparseRef, SparseVec, TermFrequency, Vectorizer};
 pub use model::calibration::{Calibration, Temperature};
 pub use model::naive_bayes::{
     Head, NaiveBayesModel, NaiveBayesParams, NaiveBayesValidParams, Variant,
 };
+pub use model::params::{CalibrationConfig, CalibrationMethod, CalibrationWeights, HeadConfig};
 pub use model::refine::Refine;
 pub use model::train;
 pub use model::{

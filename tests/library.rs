@@ -290,8 +290,9 @@ fn the_embedded_model_loads_and_scores() {
 
 #[test]
 fn thresholds_are_chosen_for_their_targets() {
-    use civility::data::{Dataset, LoadOptions, ThresholdTargets, TrainingConfig};
+    use civility::data::{Dataset, LoadOptions};
     use civility::train::{train, TrainOptions};
+    use civility::{ThresholdTargets, TrainingConfig};
     let mut config =
         TrainingConfig::from_path(crate::util::repo_path("tests/data/small.toml")).unwrap();
     config.thresholds = Some(ThresholdTargets {
@@ -440,7 +441,7 @@ fn the_readme_configuration_example_is_a_valid_configuration() {
         .filter_map(|rest| rest.split("```").next())
         .find(|b| b.contains("[[sources]]"))
         .expect("the README shows a configuration with sources");
-    let config: civility::data::TrainingConfig =
+    let config: civility::TrainingConfig =
         toml::from_str(block).unwrap_or_else(|e| panic!("{e}\n{block}"));
     config.validate().unwrap();
     let refine = config.heads[0].refine.expect("the example shows refine");

@@ -5,9 +5,10 @@
 //! most, and the embedded default model must keep its ranking and scores.
 
 use crate::util::repo_path;
-use civility::data::{Dataset, LoadOptions, TrainingConfig};
+use civility::data::{Dataset, LoadOptions};
 use civility::evaluate::{perturbation_report, Subset};
 use civility::Moderator;
+use civility::TrainingConfig;
 
 #[test]
 fn disguised_insults_score_like_plain_ones() {

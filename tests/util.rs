@@ -3,8 +3,9 @@
 //! allocator to check that loading a damaged model does not allocate from
 //! its length fields.
 
-use civility::data::{Dataset, LoadOptions, TrainingConfig};
+use civility::data::{Dataset, LoadOptions};
 use civility::train::{train, TrainOptions};
+use civility::TrainingConfig;
 use civility::{Model, Moderator, Verdict};
 use serde_json::Value;
 use std::alloc::{GlobalAlloc, Layout, System};

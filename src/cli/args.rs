@@ -2,8 +2,8 @@
 
 use super::BadInput;
 use anyhow::{Context, Result};
-use civility::data::{Dataset, LoadOptions, TrainingConfig};
-use civility::Moderator;
+use civility::data::{Dataset, LoadOptions};
+use civility::{Moderator, TrainingConfig};
 use std::path::PathBuf;
 
 /// The model to use and overrides of its thresholds.

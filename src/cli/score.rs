@@ -3,14 +3,14 @@
 use super::args::ModelArgs;
 use super::BadInput;
 use anyhow::{Context, Result};
-use civility::data::{read_line_limited, skip_rest_of_line, LineRead};
+use civility::io::{read_line_limited, skip_rest_of_line, LineRead};
 use civility::{Moderator, Oversize, Scratch, SizeLimit, Verdict};
 use std::io::{BufRead, Read, Write};
 use std::process::ExitCode;
 
 /// The longest comment read from stdin, and the longest `--jsonl` line,
 /// when `--max-bytes 0` lifts the size limit: a data file's longest line.
-const UNLIMITED_INPUT_BYTES: usize = civility::data::MAX_LINE_BYTES;
+const UNLIMITED_INPUT_BYTES: usize = civility::io::MAX_LINE_BYTES;
 /// The longest `--jsonl` line under a size limit, at least: JSON escapes
 /// can make a line several times longer than its text.
 const MIN_LINE_BYTES: usize = 1 << 20;

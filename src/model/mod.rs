@@ -26,6 +26,7 @@ pub mod calibration;
 mod file;
 mod head;
 pub mod naive_bayes;
+pub mod params;
 pub(crate) mod refine;
 mod scorer;
 mod table;

@@ -126,6 +126,25 @@ fn eval_reports_a_malformed_data_line() {
 }
 
 #[test]
+fn eval_only_an_unknown_source_is_bad_input() {
+    let out = civility(
+        &[
+            "eval",
+            "--config",
+            "tests/data/small.toml",
+            "--model",
+            &small(),
+            "--only",
+            "typo",
+        ],
+        b"",
+    );
+    out.assert_code(2).stderr_has(
+        "tests/data/small.toml: --only names \"typo\", which is not a source (sources: ",
+    );
+}
+
+#[test]
 fn eval_without_heads_measures_the_heads_the_file_labels() {
     let env = TestEnv::new();
     let data = env.write(

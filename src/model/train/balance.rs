@@ -5,7 +5,8 @@
 //! source marked `balance`, and over all sources for a head marked
 //! `balance`, every label gets the same total weight.
 
-use crate::data::{Dataset, Example, TrainingConfig};
+use crate::config::TrainingConfig;
+use crate::data::{Dataset, Example};
 
 /// Per source, head and label: the factor applied to a comment's weight.
 pub(crate) type Balance = Vec<Vec<Vec<f32>>>;

@@ -4,10 +4,12 @@
 use super::bias::{argmax, tune_class_bias};
 use super::oof::{calibrates, calibration_rows, OutOfFold};
 use super::HeadTraining;
-use crate::data::{CalibrationMethod, Dataset, TrainingConfig};
+use crate::config::TrainingConfig;
+use crate::data::Dataset;
 use crate::metrics;
 use crate::model::calibration::{Calibration, Temperature};
 use crate::model::naive_bayes::Head;
+use crate::model::params::CalibrationMethod;
 use crate::model::HeadSpec;
 
 /// Each head's description and what training did for it: calibration of

@@ -3,7 +3,8 @@
 
 use super::balance::{weight, Balance};
 use super::{Folds, Reporter, Stage};
-use crate::data::{Dataset, Example, TrainingConfig};
+use crate::config::TrainingConfig;
+use crate::data::{Dataset, Example};
 use crate::error::{Error, Result};
 use crate::features::SparseRows;
 use crate::model::naive_bayes::Head;

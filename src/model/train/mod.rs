@@ -29,7 +29,8 @@
 //! # Examples
 //!
 //! ```no_run
-//! use civility::data::{Dataset, LoadOptions, TrainingConfig};
+//! use civility::data::{Dataset, LoadOptions};
+//! use civility::TrainingConfig;
 //! use civility::train::{train, TrainOptions};
 //!
 //! let config = TrainingConfig::from_path("models/default.toml")?;
@@ -54,7 +55,8 @@ use super::calibration::{Calibration, Temperature};
 use super::refine::Refine;
 use super::table::Table;
 use super::Model;
-use crate::data::{Dataset, Example, Part, SourceReport, TrainingConfig};
+use crate::config::TrainingConfig;
+use crate::data::{Dataset, Example, Part, SourceReport};
 use crate::error::{Error, Result};
 use crate::pipeline::Pipeline;
 use serde::Serialize;

@@ -4,9 +4,10 @@
 
 use super::refined::RefineInput;
 use super::{Reporter, Stage};
-use crate::data::CalibrationWeights;
-use crate::data::{Dataset, TrainingConfig};
+use crate::config::TrainingConfig;
+use crate::data::Dataset;
 use crate::model::naive_bayes::HeadWeights;
+use crate::model::params::CalibrationWeights;
 
 /// One comment's out-of-fold score for one head.
 #[derive(Debug, Clone, Copy, PartialEq)]

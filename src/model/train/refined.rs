@@ -5,7 +5,8 @@
 
 use super::balance::weight;
 use super::{Folds, Reporter, Stage};
-use crate::data::{Dataset, Example, TrainingConfig};
+use crate::config::TrainingConfig;
+use crate::data::{Dataset, Example};
 use crate::features::{SparseRef, SparseRows, SparseVec};
 use crate::model::naive_bayes::{Head, HeadWeights};
 use crate::model::refine;

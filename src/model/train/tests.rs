@@ -502,7 +502,8 @@ fn refine_settings_are_checked() {
 
 #[test]
 fn data_read_for_other_heads_is_refused() {
-    use crate::data::{Dataset, LoadOptions, TrainingConfig};
+    use crate::config::TrainingConfig;
+    use crate::data::{Dataset, LoadOptions};
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("d.jsonl");
     std::fs::write(

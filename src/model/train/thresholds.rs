@@ -4,7 +4,7 @@
 
 use super::oof::{calibrates, calibration_rows, OofRow, OutOfFold};
 use super::ChosenThresholds;
-use crate::data::{ThresholdTargets, TrainingConfig};
+use crate::config::{ThresholdTargets, TrainingConfig};
 use crate::error::{Error, Result};
 use crate::metrics;
 use crate::model::calibration;

@@ -1,0 +1,314 @@
+//! The training configuration: which pipeline and heads to train, how to
+//! split and calibrate, and where the labelled comments come from.
+//!
+//! A [`TrainingConfig`] is a small TOML file (see `models/default.toml`).
+//! It says which field of each corpus holds the text and how the corpus's
+//! own fields map to the model's heads ([`crate::data::LabelRule`]), so
+//! public corpora train without hand conversion. The same mapping can be
+//! built from CLI flags for the simple case of files whose fields are named
+//! after the heads ([`TrainingConfig::from_files`]).
+
+use crate::data::LabelRule;
+use crate::error::{Error, Result};
+use crate::model::naive_bayes::Variant;
+use crate::model::params::{CalibrationConfig, CalibrationWeights, HeadConfig};
+use crate::pipeline::PipelineConfig;
+use crate::policy::Policy;
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// A training configuration: pipeline, heads, calibration, split, policy
+/// and data sources.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingConfig {
+    /// Normalization and feature settings.
+    #[serde(default)]
+    pub pipeline: PipelineConfig,
+    /// The heads to train, in output order.
+    pub heads: Vec<HeadConfig>,
+    /// How comments are split into training and held-out parts.
+    #[serde(default)]
+    pub split: SplitConfig,
+    /// How probabilities are calibrated.
+    #[serde(default)]
+    pub calibration: CalibrationConfig,
+    /// The decision policy stored in the model. By default: review at
+    /// P ≥ 0.5 and reject at P ≥ 0.9 for the first binary head.
+    #[serde(default)]
+    pub policy: Option<Policy>,
+    /// Targets from which training chooses the main rule's thresholds.
+    #[serde(default)]
+    pub thresholds: Option<ThresholdTargets>,
+    /// Where the labelled comments come from.
+    pub sources: Vec<SourceConfig>,
+    /// The file the configuration was read from ([`TrainingConfig::from_path`]);
+    /// `None` for one built otherwise. Errors in the configuration name it.
+    #[serde(skip)]
+    pub file: Option<PathBuf>,
+}
+
+/// Targets for the main rule's thresholds, met on the out-of-fold
+/// probabilities of the calibration sources: review at the highest
+/// threshold that still catches `review_recall` of the positive comments,
+/// reject at the lowest threshold whose precision is `reject_precision`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThresholdTargets {
+    /// Share of positive (uncivil) comments that must reach review.
+    #[serde(default)]
+    pub review_recall: Option<f64>,
+    /// Precision required of rejections.
+    #[serde(default)]
+    pub reject_precision: Option<f64>,
+}
+
+/// How comments are split into training and held-out parts.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SplitConfig {
+    /// Seed of the split hash.
+    pub seed: u64,
+    /// Fraction of comments held out, in [0, 1).
+    pub holdout: f64,
+}
+
+impl Default for SplitConfig {
+    fn default() -> Self {
+        SplitConfig {
+            seed: 42,
+            holdout: 0.1,
+        }
+    }
+}
+
+/// The file format of a source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    /// One JSON object per line.
+    Jsonl,
+    /// Comma-separated values with a header row.
+    Csv,
+}
+
+/// One file of labelled comments.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// A short name, used in reports and by `--exclude`/`--only`.
+    pub name: String,
+    /// The file, relative to the configuration file.
+    pub path: PathBuf,
+    /// The format; by default from the extension (`.csv`, else JSONL).
+    #[serde(default)]
+    pub format: Option<Format>,
+    /// The field holding the comment text.
+    #[serde(default = "default_text_field")]
+    pub text: String,
+    /// Weight of each comment of this source in training.
+    #[serde(default = "default_weight")]
+    pub weight: f32,
+    /// Use at most this many comments (a fixed, hash-chosen subset; rows
+    /// whose only labels are fractional are not counted). A comment left
+    /// out does not make its duplicates in other sources, or its rows with
+    /// fractional labels, duplicates.
+    #[serde(default)]
+    pub max_rows: Option<usize>,
+    /// Never train on this source: evaluation only.
+    #[serde(default)]
+    pub holdout_only: bool,
+    /// Reweight each head's labels within this source to equal total
+    /// weight, so the model cannot learn "this kind of text is uncivil"
+    /// from a corpus that is mostly one class.
+    #[serde(default)]
+    pub balance: bool,
+    /// How the source's fields give each head's label.
+    #[serde(default)]
+    pub heads: BTreeMap<String, LabelRule>,
+}
+
+fn default_text_field() -> String {
+    "text".into()
+}
+
+fn default_weight() -> f32 {
+    1.0
+}
+
+impl TrainingConfig {
+    /// Reads a configuration file.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] if it cannot be read, [`Error::Config`] naming the
+    /// problem if it is not a valid configuration.
+    pub fn from_path(path: impl AsRef<Path>) -> Result<TrainingConfig> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let mut config: TrainingConfig = toml::from_str(&text).map_err(|e| Error::Config {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        for s in &mut config.sources {
+            if s.path.is_relative() {
+                s.path = base.join(&s.path);
+            }
+        }
+        config.validate().map_err(|message| Error::Config {
+            path: path.to_path_buf(),
+            message,
+        })?;
+        config.file = Some(path.to_path_buf());
+        Ok(config)
+    }
+
+    /// A configuration for the simple case: files whose fields are named
+    /// after the heads, with the text in `text_field`.
+    pub fn from_files(files: &[PathBuf], text_field: &str, heads: &[String]) -> TrainingConfig {
+        let heads: Vec<HeadConfig> = heads
+            .iter()
+            .map(|h| HeadConfig {
+                name: h.clone(),
+                labels: None,
+                positive: None,
+                variant: Variant::Multinomial,
+                alpha: 1.0,
+                shrink: 0.0,
+                calibrate: CalibrationWeights::Natural,
+                calibration: None,
+                balance: false,
+                tune_bias: false,
+                refine: None,
+            })
+            .collect();
+        let sources = files
+            .iter()
+            .map(|f| SourceConfig {
+                name: f
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "data".into()),
+                path: f.clone(),
+                format: None,
+                text: text_field.to_string(),
+                weight: 1.0,
+                max_rows: None,
+                holdout_only: false,
+                balance: false,
+                heads: heads
+                    .iter()
+                    .map(|h| {
+                        (
+                            h.name.clone(),
+                            LabelRule {
+                                field: h.name.clone(),
+                                ..LabelRule::default()
+                            },
+                        )
+                    })
+                    .collect(),
+            })
+            .collect();
+        TrainingConfig {
+            pipeline: PipelineConfig::default(),
+            heads,
+            split: SplitConfig::default(),
+            calibration: CalibrationConfig::default(),
+            policy: None,
+            thresholds: None,
+            sources,
+            file: None,
+        }
+    }
+
+    /// Checks the configuration's values.
+    ///
+    /// # Errors
+    ///
+    /// A message naming the first invalid value.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        self.pipeline.features.validate()?;
+        if self.heads.is_empty() {
+            return Err("at least one head is required".into());
+        }
+        let mut names = HashSet::new();
+        for h in &self.heads {
+            if !names.insert(h.name.as_str()) {
+                return Err(format!("head {:?} is defined twice", h.name));
+            }
+            if !(h.alpha.is_finite() && h.alpha > 0.0) {
+                return Err(format!(
+                    "head {:?}: alpha must be a positive number, but is {}",
+                    h.name, h.alpha
+                ));
+            }
+            if let Some(r) = &h.refine {
+                r.validate()
+                    .map_err(|e| format!("head {:?}: {e}", h.name))?;
+            }
+            if h.tune_bias && self.calibration.folds < 2 {
+                return Err(format!(
+                    "head {:?}: tune_bias works on out-of-fold scores, so it needs \
+                     calibration.folds of at least 2",
+                    h.name
+                ));
+            }
+        }
+        if !(0.0..1.0).contains(&self.split.holdout) {
+            return Err(format!(
+                "split.holdout must be in [0, 1), but is {}",
+                self.split.holdout
+            ));
+        }
+        if self.calibration.folds == 1 {
+            return Err("calibration.folds must be 0 (off) or at least 2".into());
+        }
+        if self.sources.is_empty() {
+            return Err("at least one source is required".into());
+        }
+        if let Some(t) = &self.thresholds {
+            for (name, v) in [
+                ("review_recall", t.review_recall),
+                ("reject_precision", t.reject_precision),
+            ] {
+                if v.is_some_and(|v| !(v > 0.0 && v <= 1.0)) {
+                    return Err(format!("thresholds.{name} must be in (0, 1]"));
+                }
+            }
+        }
+        for name in &self.calibration.sources {
+            if !self.sources.iter().any(|s| &s.name == name) {
+                return Err(format!(
+                    "calibration.sources names {name:?}, which is not a source"
+                ));
+            }
+        }
+        let mut sources = HashSet::new();
+        for s in &self.sources {
+            if !sources.insert(s.name.as_str()) {
+                return Err(format!("source {:?} is defined twice", s.name));
+            }
+            if !(s.weight.is_finite() && s.weight > 0.0) {
+                return Err(format!("source {:?}: weight must be positive", s.name));
+            }
+            for (head, rule) in &s.heads {
+                if rule.fractional && rule.has_test() {
+                    return Err(format!(
+                        "source {:?}, head {head:?}: fractional takes no test",
+                        s.name
+                    ));
+                }
+                if !names.contains(head.as_str()) {
+                    return Err(format!(
+                        "source {:?} labels head {head:?}, which is not in [[heads]]",
+                        s.name
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
