@@ -9,7 +9,7 @@
 //! after the heads ([`TrainingConfig::from_files`]).
 
 use crate::data::LabelRule;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SettingError};
 use crate::model::naive_bayes::Variant;
 use crate::model::params::{CalibrationConfig, CalibrationWeights, HeadConfig};
 use crate::pipeline::PipelineConfig;
@@ -159,7 +159,7 @@ impl TrainingConfig {
         }
         config.validate().map_err(|message| Error::Config {
             path: path.to_path_buf(),
-            message,
+            message: message.to_string(),
         })?;
         config.file = Some(path.to_path_buf());
         Ok(config)
@@ -228,46 +228,52 @@ impl TrainingConfig {
     ///
     /// # Errors
     ///
-    /// A message naming the first invalid value.
-    pub fn validate(&self) -> std::result::Result<(), String> {
+    /// [`SettingError`] naming the first invalid value.
+    pub fn validate(&self) -> std::result::Result<(), SettingError> {
         self.pipeline.features.validate()?;
         if self.heads.is_empty() {
-            return Err("at least one head is required".into());
+            return Err(SettingError::NoHeads);
         }
         let mut names = HashSet::new();
         for h in &self.heads {
             if !names.insert(h.name.as_str()) {
-                return Err(format!("head {:?} is defined twice", h.name));
+                return Err(SettingError::head(&h.name, "is defined twice"));
             }
             if !(h.alpha.is_finite() && h.alpha > 0.0) {
-                return Err(format!(
-                    "head {:?}: alpha must be a positive number, but is {}",
-                    h.name, h.alpha
+                return Err(SettingError::range(
+                    format!("head {:?}: alpha", h.name),
+                    "a positive number",
+                    h.alpha,
                 ));
             }
             if let Some(r) = &h.refine {
                 r.validate()
-                    .map_err(|e| format!("head {:?}: {e}", h.name))?;
+                    .map_err(|e| SettingError::head(&h.name, e.to_string()))?;
             }
             if h.tune_bias && self.calibration.folds < 2 {
-                return Err(format!(
-                    "head {:?}: tune_bias works on out-of-fold scores, so it needs \
+                return Err(SettingError::head(
+                    &h.name,
+                    "tune_bias works on out-of-fold scores, so it needs \
                      calibration.folds of at least 2",
-                    h.name
                 ));
             }
         }
         if !(0.0..1.0).contains(&self.split.holdout) {
-            return Err(format!(
-                "split.holdout must be in [0, 1), but is {}",
-                self.split.holdout
+            return Err(SettingError::range(
+                "split.holdout",
+                "in [0, 1)",
+                self.split.holdout,
             ));
         }
         if self.calibration.folds == 1 {
-            return Err("calibration.folds must be 0 (off) or at least 2".into());
+            return Err(SettingError::range(
+                "calibration.folds",
+                "0 (off) or at least 2",
+                1,
+            ));
         }
         if self.sources.is_empty() {
-            return Err("at least one source is required".into());
+            return Err(SettingError::NoSources);
         }
         if let Some(t) = &self.thresholds {
             for (name, v) in [
@@ -275,37 +281,49 @@ impl TrainingConfig {
                 ("reject_precision", t.reject_precision),
             ] {
                 if v.is_some_and(|v| !(v > 0.0 && v <= 1.0)) {
-                    return Err(format!("thresholds.{name} must be in (0, 1]"));
+                    return Err(SettingError::range(
+                        format!("thresholds.{name}"),
+                        "in (0, 1]",
+                        v.unwrap_or(f64::NAN),
+                    ));
                 }
             }
         }
         for name in &self.calibration.sources {
             if !self.sources.iter().any(|s| &s.name == name) {
-                return Err(format!(
-                    "calibration.sources names {name:?}, which is not a source"
-                ));
+                return Err(SettingError::UnknownSource {
+                    name: name.clone(),
+                    by: "calibration.sources".into(),
+                });
             }
         }
         let mut sources = HashSet::new();
         for s in &self.sources {
             if !sources.insert(s.name.as_str()) {
-                return Err(format!("source {:?} is defined twice", s.name));
+                return Err(SettingError::Source {
+                    name: s.name.clone(),
+                    problem: "is defined twice".into(),
+                });
             }
             if !(s.weight.is_finite() && s.weight > 0.0) {
-                return Err(format!("source {:?}: weight must be positive", s.name));
+                return Err(SettingError::range(
+                    format!("source {:?}: weight", s.name),
+                    "positive",
+                    s.weight,
+                ));
             }
             for (head, rule) in &s.heads {
                 if rule.fractional && rule.has_test() {
-                    return Err(format!(
-                        "source {:?}, head {head:?}: fractional takes no test",
-                        s.name
-                    ));
+                    return Err(SettingError::Source {
+                        name: s.name.clone(),
+                        problem: format!("head {head:?}: fractional takes no test"),
+                    });
                 }
                 if !names.contains(head.as_str()) {
-                    return Err(format!(
-                        "source {:?} labels head {head:?}, which is not in [[heads]]",
-                        s.name
-                    ));
+                    return Err(SettingError::Source {
+                        name: s.name.clone(),
+                        problem: format!("labels head {head:?}, which is not in [[heads]]"),
+                    });
                 }
             }
         }

@@ -13,6 +13,7 @@
 //! buckets rank comments almost as well as 2^20 (mean cross-corpus ROC AUC
 //! 0.721 against 0.727) at a quarter of the model size (`models/README.md`).
 
+use crate::error::SettingError;
 use crate::normalize::Normalized;
 use crate::tokenize::{Token, TokenKind};
 use serde::{Deserialize, Serialize};
@@ -100,35 +101,41 @@ impl Default for FeatureConfig {
 
 impl FeatureConfig {
     /// Checks that every value is in its documented range.
-    pub fn validate(&self) -> Result<(), String> {
+    ///
+    /// # Errors
+    ///
+    /// [`SettingError::OutOfRange`] naming the first value outside its
+    /// range.
+    pub fn validate(&self) -> Result<(), SettingError> {
         if !(8..=24).contains(&self.buckets_log2) {
-            return Err(format!(
-                "buckets_log2 must be in 8..=24, but is {}",
-                self.buckets_log2
+            return Err(SettingError::range(
+                "buckets_log2",
+                "in 8..=24",
+                self.buckets_log2,
             ));
         }
         if !(1..=3).contains(&self.word_ngrams) {
-            return Err(format!(
-                "word_ngrams must be in 1..=3, but is {}",
-                self.word_ngrams
+            return Err(SettingError::range(
+                "word_ngrams",
+                "in 1..=3",
+                self.word_ngrams,
             ));
         }
         if self.char_min > 8 || (self.char_min > 0 && self.char_max < self.char_min) {
-            return Err(format!(
-                "character n-grams must satisfy 0 <= char_min <= char_max <= 8, but are {}..={}",
-                self.char_min, self.char_max
+            return Err(SettingError::range(
+                "character n-grams",
+                "0 <= char_min <= char_max <= 8",
+                format!("{}..={}", self.char_min, self.char_max),
             ));
         }
         if self.char_max > 8 {
-            return Err(format!(
-                "char_max must be at most 8, but is {}",
-                self.char_max
-            ));
+            return Err(SettingError::range("char_max", "at most 8", self.char_max));
         }
         if !(self.char_weight.is_finite() && self.char_weight > 0.0) {
-            return Err(format!(
-                "char_weight must be a positive number, but is {}",
-                self.char_weight
+            return Err(SettingError::range(
+                "char_weight",
+                "a positive number",
+                self.char_weight,
             ));
         }
         Ok(())
@@ -308,8 +315,9 @@ impl Vectorizer {
     ///
     /// # Errors
     ///
-    /// Returns a message naming the first setting outside its range.
-    pub fn new(config: FeatureConfig) -> Result<Self, String> {
+    /// [`SettingError::OutOfRange`] naming the first setting outside its
+    /// range.
+    pub fn new(config: FeatureConfig) -> Result<Self, SettingError> {
         config.validate()?;
         let shift = 64 - u32::from(config.buckets_log2);
         Ok(Vectorizer { config, shift })

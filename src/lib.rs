@@ -89,7 +89,7 @@ pub mod io;
 pub mod perturb;
 
 pub use config::{Format, SourceConfig, SplitConfig, ThresholdTargets, TrainingConfig};
-pub use error::{Error, Result};
+pub use error::{Error, Result, SettingError};
 pub use features::{FeatureConfig, Norm, SparseRef, SparseVec, TermFrequency, Vectorizer};
 pub use model::calibration::{Calibration, Temperature};
 pub use model::naive_bayes::{

@@ -4,6 +4,7 @@
 //! carries, so a model is always scored with the normalization and features
 //! it was trained with.
 
+use crate::error::SettingError;
 use crate::features::{FeatureConfig, Keys, SparseVec, Vectorizer};
 use crate::normalize::{Normalized, Normalizer, NormalizerConfig, WordState};
 use crate::tokenize::{Token, Tokenizer};
@@ -66,8 +67,9 @@ impl Pipeline {
     ///
     /// # Errors
     ///
-    /// Returns a message naming a feature setting outside its range.
-    pub fn new(config: PipelineConfig) -> Result<Self, String> {
+    /// [`SettingError::OutOfRange`] naming a feature setting outside its
+    /// range.
+    pub fn new(config: PipelineConfig) -> Result<Self, SettingError> {
         Ok(Pipeline {
             normalizer: Normalizer::new(config.normalizer.clone()),
             tokenizer: Tokenizer,

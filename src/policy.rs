@@ -7,7 +7,7 @@
 //! verdict's `incivility`, and the CLI's `--review`/`--reject` flags set its
 //! thresholds. Thresholds are stored in the model file and can be overridden.
 
-use crate::error::{Error, Result};
+use crate::error::{Result, SettingError};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -100,25 +100,27 @@ impl Policy {
     /// See [`Policy::new`].
     pub fn validate(&self) -> Result<()> {
         if self.rules.is_empty() {
-            return Err(Error::InvalidSetting(
-                "a policy needs at least one rule".into(),
-            ));
+            return Err(SettingError::NoRules.into());
         }
         for r in &self.rules {
             for t in [r.review, r.reject].into_iter().flatten() {
                 if !(0.0..=1.0).contains(&t) {
-                    return Err(Error::InvalidSetting(format!(
-                        "thresholds are probabilities in [0, 1], but {}={} has {t}",
-                        r.head, r.label
-                    )));
+                    return Err(SettingError::range(
+                        format!("the thresholds of {}={}", r.head, r.label),
+                        "probabilities in [0, 1]",
+                        t,
+                    )
+                    .into());
                 }
             }
             if let (Some(rev), Some(rej)) = (r.review, r.reject) {
                 if rej < rev {
-                    return Err(Error::InvalidSetting(format!(
-                        "the reject threshold ({rej}) of {} is below its review threshold ({rev})",
-                        r.head
-                    )));
+                    return Err(SettingError::ThresholdOrder {
+                        head: r.head.clone(),
+                        review: rev,
+                        reject: rej,
+                    }
+                    .into());
                 }
             }
         }
@@ -320,6 +322,30 @@ mod tests {
             },
         ])
         .unwrap()
+    }
+
+    #[test]
+    fn invalid_policies_say_what_is_wrong() {
+        use crate::error::{Error, SettingError};
+        let rule = |review, reject| Rule {
+            head: "incivility".into(),
+            label: "uncivil".into(),
+            review,
+            reject,
+        };
+        assert!(matches!(
+            Policy::new(vec![]),
+            Err(Error::InvalidSetting(SettingError::NoRules))
+        ));
+        assert!(matches!(
+            Policy::new(vec![rule(Some(0.8), Some(0.4))]),
+            Err(Error::InvalidSetting(SettingError::ThresholdOrder { review, reject, .. }))
+                if review == 0.8 && reject == 0.4
+        ));
+        assert!(matches!(
+            Policy::new(vec![rule(Some(1.5), None)]),
+            Err(Error::InvalidSetting(SettingError::OutOfRange { .. }))
+        ));
     }
 
     #[test]

@@ -102,7 +102,7 @@ impl DataArgs {
                     .into());
                 }
                 let config = TrainingConfig::from_files(&self.files, &self.text, heads);
-                config.validate().map_err(BadInput)?;
+                config.validate().map_err(|e| BadInput(e.to_string()))?;
                 config
             }
         };

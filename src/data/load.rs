@@ -6,7 +6,7 @@ use super::labels::{lookup, LabelRule};
 use super::read::{data_error, read_rows};
 use super::split::{cap_rank, part, text_key, Part};
 use crate::config::{SourceConfig, TrainingConfig};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SettingError};
 use serde_json::Value;
 use std::collections::HashSet;
 use std::path::Path;
@@ -528,11 +528,13 @@ fn choose_positive(
             let wanted = config.heads[original[hi]].positive.clone();
             head.positive = Some(match wanted {
                 Some(p) => head.labels.iter().position(|l| *l == p).ok_or_else(|| {
-                    Error::InvalidSetting(format!(
-                        "head {:?}: positive label {p:?} is not one of its labels ({})",
-                        head.name,
-                        head.labels.join(", ")
-                    ))
+                    SettingError::head(
+                        &head.name,
+                        format!(
+                            "positive label {p:?} is not one of its labels ({})",
+                            head.labels.join(", ")
+                        ),
+                    )
                 })?,
                 None => guess_positive(&head.labels),
             });

@@ -9,7 +9,7 @@
 
 use super::calibration::{Calibration, Temperature};
 use super::naive_bayes::{Head, Variant};
-use crate::error::{Error, Result};
+use crate::error::{Result, SettingError};
 use serde::{Deserialize, Serialize};
 
 /// One head of a trained model: its labels, the naive Bayes settings it
@@ -162,12 +162,7 @@ impl HeadSpec {
     /// biases. (That its constant terms fit the table is the model's
     /// check.)
     pub(crate) fn check(&self) -> Result<()> {
-        let invalid = |what: &str| {
-            Err(Error::InvalidSetting(format!(
-                "head {:?}: {what}",
-                self.name
-            )))
-        };
+        let invalid = |what: &str| Err(SettingError::head(&self.name, what).into());
         Head::check_settings(&self.name, &self.labels, self.alpha, self.shrink)?;
         if self.class_weights.len() != self.labels.len()
             || self
@@ -190,7 +185,7 @@ impl HeadSpec {
             }
         }
         if let Some(c) = &self.calibration {
-            c.validate().or_else(|e| invalid(&e))?;
+            c.validate().or_else(|e| invalid(&e.to_string()))?;
         }
         if let Some(t) = &self.temperature {
             if !(t.t.is_finite() && t.t > 0.0) {
@@ -208,9 +203,7 @@ impl HeadSpec {
             }
         }
         if self.bias.iter().any(|b| !b.is_finite()) {
-            return Err(Error::InvalidSetting(
-                "the model has a non-finite weight".into(),
-            ));
+            return Err(SettingError::NonFinite.into());
         }
         Ok(())
     }

@@ -33,7 +33,7 @@ mod table;
 pub mod train;
 mod verdict;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SettingError};
 use crate::pipeline::PipelineConfig;
 use crate::policy::Policy;
 use std::io::Read;
@@ -134,7 +134,7 @@ impl Model {
     ///
     /// # Errors
     ///
-    /// [`Error::Read`] if writing fails.
+    /// [`Error::Write`] if writing fails.
     pub fn write_to(&self, writer: impl std::io::Write) -> Result<()> {
         file::write(self, writer)
     }
@@ -166,9 +166,7 @@ impl Model {
     pub(crate) fn check(&self) -> Result<()> {
         self.check_settings()?;
         if !table::all_finite(&self.table.weights) {
-            return Err(Error::InvalidSetting(
-                "the model has a non-finite weight".into(),
-            ));
+            return Err(SettingError::NonFinite.into());
         }
         Ok(())
     }
@@ -178,9 +176,7 @@ impl Model {
     /// terms, and that the policy refers to heads and labels the model has.
     pub(crate) fn check_settings(&self) -> Result<()> {
         if self.heads.is_empty() {
-            return Err(Error::InvalidSetting(
-                "a model needs at least one head".into(),
-            ));
+            return Err(SettingError::NoHeads.into());
         }
         self.policy.validate()?;
         for rule in &self.policy.rules {
@@ -188,17 +184,15 @@ impl Model {
                 .heads
                 .iter()
                 .find(|h| h.name == rule.head)
-                .ok_or_else(|| {
-                    Error::InvalidSetting(format!(
-                        "the policy names a missing head {:?}",
-                        rule.head
-                    ))
+                .ok_or_else(|| SettingError::UnknownHead {
+                    head: rule.head.clone(),
                 })?;
             if !head.labels.contains(&rule.label) {
-                return Err(Error::InvalidSetting(format!(
-                    "the policy names label {:?}, which head {:?} does not have",
-                    rule.label, rule.head
-                )));
+                return Err(SettingError::UnknownLabel {
+                    head: rule.head.clone(),
+                    label: rule.label.clone(),
+                }
+                .into());
             }
         }
         let stride: usize = self.heads.iter().map(HeadSpec::columns).sum();
@@ -207,9 +201,9 @@ impl Model {
             || self.table.weights.len() != n_features.saturating_mul(stride)
             || self.heads.iter().any(|h| h.bias.len() != h.columns())
         {
-            return Err(Error::InvalidSetting(
-                "the weight table does not match the heads".into(),
-            ));
+            return Err(
+                SettingError::Mismatch("the weight table does not match the heads".into()).into(),
+            );
         }
         self.heads.iter().try_for_each(HeadSpec::check)
     }

@@ -25,7 +25,7 @@
 //! and [`NaiveBayesModel`] its `Predict` over dense data for callers who use
 //! linfa's datasets.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SettingError};
 use crate::features::{SparseRef, SparseVec};
 use linfa::dataset::{AsSingleTargets, DatasetBase};
 use linfa::traits::{Fit, PredictInplace};
@@ -122,16 +122,19 @@ impl Head {
         shrink: f64,
     ) -> Result<()> {
         if labels.len() < 2 {
-            return Err(Error::InvalidSetting(format!(
-                "head {name:?} needs at least two labels, but has {}",
-                labels.len()
-            )));
+            return Err(SettingError::TooFewLabels {
+                head: name.into(),
+                found: labels.len(),
+            }
+            .into());
         }
         let mut seen = std::collections::HashSet::new();
         if let Some(l) = labels.iter().find(|l| !seen.insert(l.as_str())) {
-            return Err(Error::InvalidSetting(format!(
-                "head {name:?} lists label {l:?} twice"
-            )));
+            return Err(SettingError::DuplicateLabel {
+                head: name.into(),
+                label: l.clone(),
+            }
+            .into());
         }
         check_alpha(alpha)?;
         check_shrink(shrink)
@@ -307,9 +310,7 @@ fn check_shrink(k: f64) -> Result<()> {
     if k.is_finite() && k >= 0.0 {
         Ok(())
     } else {
-        Err(Error::InvalidSetting(format!(
-            "shrink must be a non-negative number, but is {k}"
-        )))
+        Err(SettingError::range("shrink", "a non-negative number", k).into())
     }
 }
 
@@ -317,9 +318,7 @@ fn check_alpha(alpha: f64) -> Result<()> {
     if alpha.is_finite() && alpha > 0.0 {
         Ok(())
     } else {
-        Err(Error::InvalidSetting(format!(
-            "smoothing alpha must be a positive finite number, but is {alpha}"
-        )))
+        Err(SettingError::range("smoothing alpha", "a positive finite number", alpha).into())
     }
 }
 
@@ -464,9 +463,12 @@ where
             return Err(Error::NoData("the dataset has no rows".into()));
         }
         if x.iter().any(|&v| !(v.is_finite() && v >= 0.0)) {
-            return Err(Error::InvalidSetting(
-                "naive Bayes counts must be finite and non-negative".into(),
-            ));
+            return Err(SettingError::range(
+                "naive Bayes counts",
+                "finite and non-negative",
+                "not",
+            )
+            .into());
         }
         let k = y.iter().copied().max().unwrap_or(0) + 1;
         let labels = (0..k.max(2)).map(|c| c.to_string()).collect();

@@ -28,6 +28,7 @@
 
 use super::calibration::sigmoid;
 use super::naive_bayes::HeadWeights;
+use crate::error::SettingError;
 use crate::features::SparseRef;
 use crate::perturb::{perturb, targets, Family};
 use crate::pipeline::Pipeline;
@@ -102,20 +103,22 @@ impl Refine {
     ///
     /// # Errors
     ///
-    /// A message naming the setting out of range.
-    pub fn validate(&self) -> Result<(), String> {
+    /// [`SettingError::OutOfRange`] naming the setting out of range.
+    pub fn validate(&self) -> Result<(), SettingError> {
         // Below 1e-12 the first step (lambda^-1/4) overflows the f32
         // weights; above 1e3 the pull leaves naive Bayes as it was.
         if !(1e-12..=1e3).contains(&self.lambda) {
-            return Err(format!(
-                "refine.lambda must be between 1e-12 and 1e3, not {}",
-                self.lambda
+            return Err(SettingError::range(
+                "refine.lambda",
+                "between 1e-12 and 1e3",
+                self.lambda,
             ));
         }
         if !(1..=100).contains(&self.epochs) {
-            return Err(format!(
-                "refine.epochs must be between 1 and 100, not {}",
-                self.epochs
+            return Err(SettingError::range(
+                "refine.epochs",
+                "between 1 and 100",
+                self.epochs,
             ));
         }
         Ok(())

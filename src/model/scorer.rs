@@ -11,7 +11,7 @@ use super::calibration::{self, Temperature};
 use super::head::HeadSpec;
 use super::verdict::{Evidence, Explanation, Verdict};
 use super::Model;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SettingError};
 use crate::features::SparseVec;
 use crate::pipeline::{Pipeline, Scratch};
 use crate::policy::{Oversize, Policy, SizeLimit};
@@ -67,13 +67,18 @@ impl Layout {
         let main_head = heads
             .iter()
             .position(|h| h.spec.name == main_rule.head)
-            .ok_or_else(|| Error::InvalidSetting("the policy names a missing head".into()))?;
+            .ok_or_else(|| SettingError::UnknownHead {
+                head: main_rule.head.clone(),
+            })?;
         let main_label = heads[main_head]
             .spec
             .labels
             .iter()
             .position(|l| *l == main_rule.label)
-            .ok_or_else(|| Error::InvalidSetting("the policy names a missing label".into()))?;
+            .ok_or_else(|| SettingError::UnknownLabel {
+                head: main_rule.head.clone(),
+                label: main_rule.label.clone(),
+            })?;
         Ok(Layout {
             labels: offset,
             heads,
@@ -124,12 +129,13 @@ impl Moderator {
         let pipeline = Pipeline::new(model.pipeline.clone()).map_err(Error::InvalidSetting)?;
         let n_features = pipeline.vectorizer().n_features();
         if model.table.weights.len() != n_features * model.table.stride {
-            return Err(Error::InvalidSetting(format!(
+            return Err(SettingError::Mismatch(format!(
                 "the weight table has {} values but the pipeline makes {n_features} features \
                  of {} columns",
                 model.table.weights.len(),
                 model.table.stride
-            )));
+            ))
+            .into());
         }
         let layout = Layout::new(&model)?;
         let rule_slots = layout.rule_slots(&model.policy)?;
@@ -192,9 +198,10 @@ impl Moderator {
         let (h, l) = self.layout.main;
         let spec = &self.layout.heads[h].spec;
         if main.head != spec.name || main.label != spec.labels[l] {
-            return Err(Error::InvalidSetting(
+            return Err(SettingError::Mismatch(
                 "the main rule must keep the model's main head and label".into(),
-            ));
+            )
+            .into());
         }
         self.rule_slots = self.layout.rule_slots(&policy)?.into();
         self.policy = policy;
@@ -493,10 +500,11 @@ impl Layout {
                         Some(h.offset + l)
                     })
                     .ok_or_else(|| {
-                        Error::InvalidSetting(format!(
-                            "the policy names {}={}, which the model does not have",
-                            rule.head, rule.label
-                        ))
+                        SettingError::UnknownLabel {
+                            head: rule.head.clone(),
+                            label: rule.label.clone(),
+                        }
+                        .into()
                     })
             })
             .collect()

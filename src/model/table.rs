@@ -9,7 +9,7 @@
 
 use super::head::HeadSpec;
 use super::naive_bayes::{Head, HeadWeights};
-use crate::error::{Error, Result};
+use crate::error::{Result, SettingError};
 use std::sync::Arc;
 
 /// Every head's weights in one feature-major table: feature `f`'s weights
@@ -83,20 +83,18 @@ impl Table {
     pub(crate) fn from_weights(specs: &mut [HeadSpec], weights: Vec<HeadWeights>) -> Result<Table> {
         let n_features = specs.first().map_or(0, |h| h.n_features);
         if let Some(h) = specs.iter().find(|h| h.n_features != n_features) {
-            return Err(Error::InvalidSetting(format!(
+            return Err(SettingError::Mismatch(format!(
                 "head {:?} has {} features, the first head {n_features}",
                 h.name, h.n_features
-            )));
+            ))
+            .into());
         }
         let stride: usize = specs.iter().map(HeadSpec::columns).sum();
         let mut table = vec![0.0f32; n_features * stride];
         let mut column = 0;
         for (h, w) in specs.iter_mut().zip(weights) {
             if w.bias.len() != h.columns() || w.weights.len() != w.bias.len() * n_features {
-                return Err(Error::InvalidSetting(format!(
-                    "head {:?}: weights of the wrong shape",
-                    h.name
-                )));
+                return Err(SettingError::head(&h.name, "weights of the wrong shape").into());
             }
             for (c, weights) in w.weights.chunks_exact(n_features.max(1)).enumerate() {
                 for (f, &x) in weights.iter().enumerate() {

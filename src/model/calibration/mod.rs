@@ -15,6 +15,7 @@ mod isotonic;
 mod platt;
 mod temperature;
 
+use crate::error::SettingError;
 use serde::{Deserialize, Serialize};
 
 pub use temperature::Temperature;
@@ -152,7 +153,15 @@ impl Calibration {
     /// isotonic knots present, equal in number, finite, strictly increasing in
     /// score, with probabilities in `[0, 1]` and non-decreasing. Returns a
     /// lowercase message on failure. Called when a model file is loaded.
-    pub fn validate(&self) -> Result<(), String> {
+    ///
+    /// # Errors
+    ///
+    /// [`SettingError::Calibration`] saying what is unusable.
+    pub fn validate(&self) -> Result<(), SettingError> {
+        self.problem().map_err(SettingError::Calibration)
+    }
+
+    fn problem(&self) -> Result<(), String> {
         match self {
             Calibration::Tilted {
                 scores,
@@ -313,7 +322,7 @@ mod tests {
             },
         ];
         for c in &bad {
-            let message = c.validate().expect_err("should be rejected");
+            let message = c.validate().expect_err("should be rejected").to_string();
             // Lowercase wording; only a formatted value (such as NaN) may not be.
             assert!(message.starts_with(char::is_lowercase), "{message}");
             assert!(!message.ends_with('.'));

@@ -1,6 +1,7 @@
 //! Temperature scaling of a multi-class head's logits: the one-parameter
 //! softmax map, its fit by bisection, and its check on load.
 
+use crate::error::SettingError;
 use serde::{Deserialize, Serialize};
 
 /// Bounds of the temperature search.
@@ -156,13 +157,18 @@ impl Temperature {
 
     /// Checks the stored temperature is finite and positive; returns a
     /// lowercase message on failure. Called when a model file is loaded.
-    pub fn validate(&self) -> Result<(), String> {
+    ///
+    /// # Errors
+    ///
+    /// [`SettingError::OutOfRange`] for any other value.
+    pub fn validate(&self) -> Result<(), SettingError> {
         if self.t.is_finite() && self.t > 0.0 {
             Ok(())
         } else {
-            Err(format!(
-                "temperature must be finite and positive, got {}",
-                self.t
+            Err(SettingError::range(
+                "temperature",
+                "finite and positive",
+                self.t,
             ))
         }
     }

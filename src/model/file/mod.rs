@@ -83,8 +83,7 @@ pub(crate) fn write(model: &Model, mut w: impl Write) -> Result<()> {
         policy: model.policy.clone(),
         metadata: model.metadata.clone(),
     };
-    let mut header = serde_json::to_vec(&header)
-        .map_err(|e| Error::InvalidSetting(format!("cannot encode the model header: {e}")))?;
+    let mut header = serde_json::to_vec(&header).map_err(|e| Error::Write(e.into()))?;
     let padded = (PREAMBLE + header.len()).next_multiple_of(PAYLOAD_ALIGN) - PREAMBLE;
     header.resize(padded, b' ');
     let mut payload = Vec::with_capacity(model.table.weights.len() * 4);
@@ -94,15 +93,17 @@ pub(crate) fn write(model: &Model, mut w: impl Write) -> Result<()> {
     let mut crc = crc32fast::Hasher::new();
     crc.update(&header);
     crc.update(&payload);
-    w.write_all(MAGIC)?;
-    w.write_all(&FORMAT_VERSION.to_le_bytes())?;
-    w.write_all(&(header.len() as u64).to_le_bytes())?;
-    w.write_all(&(payload.len() as u64).to_le_bytes())?;
-    w.write_all(&crc.finalize().to_le_bytes())?;
-    w.write_all(&header)?;
-    w.write_all(&payload)?;
-    w.flush()?;
-    Ok(())
+    let write = |w: &mut dyn Write| -> std::io::Result<()> {
+        w.write_all(MAGIC)?;
+        w.write_all(&FORMAT_VERSION.to_le_bytes())?;
+        w.write_all(&(header.len() as u64).to_le_bytes())?;
+        w.write_all(&(payload.len() as u64).to_le_bytes())?;
+        w.write_all(&crc.finalize().to_le_bytes())?;
+        w.write_all(&header)?;
+        w.write_all(&payload)?;
+        w.flush()
+    };
+    write(&mut w).map_err(Error::Write)
 }
 
 /// Writes a model to `path` atomically: a temporary file beside it, synced,
@@ -112,9 +113,10 @@ pub(crate) fn save(model: &Model, path: &Path) -> Result<()> {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::InvalidSetting(format!("{} is not a file path", path.display())))?;
+    let name = path.file_name().ok_or_else(|| {
+        let not_a_file = std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file path");
+        Error::io(path, not_a_file)
+    })?;
     let tmp = dir.join(format!(
         ".{}.tmp-{}",
         name.to_string_lossy(),
@@ -131,7 +133,7 @@ pub(crate) fn save(model: &Model, path: &Path) -> Result<()> {
         Ok(())
     })()
     .map_err(|e| match e {
-        Error::Read(io) => Error::io(path, io),
+        Error::Read(io) | Error::Write(io) => Error::io(path, io),
         other => other,
     });
     if result.is_err() {
@@ -372,6 +374,22 @@ mod tests {
         out.extend_from_slice(&header);
         out.extend_from_slice(payload);
         out
+    }
+
+    #[test]
+    fn a_failing_writer_is_a_write_error() {
+        struct Full;
+        impl Write for Full {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::other("disk full"))
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let err = write(&tiny_tone_model(None), Full).unwrap_err();
+        assert!(matches!(err, Error::Write(_)), "{err:?}");
+        assert_eq!(err.to_string(), "write failed: disk full");
     }
 
     #[test]

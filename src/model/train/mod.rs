@@ -57,7 +57,7 @@ use super::table::Table;
 use super::Model;
 use crate::config::TrainingConfig;
 use crate::data::{Dataset, Example, Part, SourceReport};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SettingError};
 use crate::pipeline::Pipeline;
 use serde::Serialize;
 
@@ -291,16 +291,18 @@ fn check(config: &TrainingConfig, data: &Dataset) -> Result<()> {
             .zip(&data.heads)
             .all(|(c, d)| c.name == d.name);
     if !same_heads {
-        return Err(Error::InvalidSetting(
+        return Err(SettingError::Mismatch(
             "the data were read for other heads than the configuration's".into(),
-        ));
+        )
+        .into());
     }
     for (hc, hl) in config.heads.iter().zip(&data.heads) {
         if hl.positive.is_some() && hc.tune_bias {
-            return Err(Error::InvalidSetting(format!(
-                "head {:?}: tune_bias is for heads with more than two labels",
-                hc.name
-            )));
+            return Err(SettingError::head(
+                &hc.name,
+                "tune_bias is for heads with more than two labels",
+            )
+            .into());
         }
     }
     Ok(())

@@ -7,6 +7,7 @@ use super::refined::{refine_rows, RefineInput};
 use super::*;
 use crate::data::LoadOptions;
 use crate::data::{Example, Part};
+use crate::error::SettingError;
 use crate::features::{SparseRef, SparseRows, SparseVec};
 use crate::metrics;
 use crate::testing::XorShift;
@@ -521,7 +522,10 @@ fn data_read_for_other_heads_is_refused() {
     let data = Dataset::load(&config, &options).unwrap();
     let result = train(&config, &data, &TrainOptions::default());
     assert!(
-        matches!(result, Err(Error::InvalidSetting(ref m)) if m.contains("other heads")),
+        matches!(
+            result,
+            Err(Error::InvalidSetting(SettingError::Mismatch(ref m))) if m.contains("other heads")
+        ),
         "{:?}",
         result.err()
     );
@@ -549,6 +553,6 @@ fn tune_bias_is_refused_on_a_binary_head() {
     let data = Dataset::load(&config, &LoadOptions::default()).unwrap();
     assert!(matches!(
         train(&config, &data, &TrainOptions::default()),
-        Err(Error::InvalidSetting(_))
+        Err(Error::InvalidSetting(SettingError::Head { .. }))
     ));
 }

@@ -5,7 +5,7 @@
 use super::oof::{calibrates, calibration_rows, OofRow, OutOfFold};
 use super::ChosenThresholds;
 use crate::config::{ThresholdTargets, TrainingConfig};
-use crate::error::{Error, Result};
+use crate::error::{Result, SettingError};
 use crate::metrics;
 use crate::model::calibration;
 use crate::model::HeadSpec;
@@ -29,7 +29,9 @@ pub(super) fn policy(
     let h = heads
         .iter()
         .position(|x| x.name == rule.head)
-        .ok_or_else(|| Error::InvalidSetting(format!("no head {:?}", rule.head)))?;
+        .ok_or_else(|| SettingError::UnknownHead {
+            head: rule.head.clone(),
+        })?;
     let head = &heads[h];
     let label = head.labels.iter().position(|l| *l == rule.label);
     let (Some(p), Some(label)) = (head.positive(), label) else {
@@ -100,7 +102,7 @@ fn default_policy(heads: &[HeadSpec]) -> Result<Policy> {
         .iter()
         .find(|h| h.positive.is_some())
         .or_else(|| heads.first())
-        .ok_or_else(|| Error::InvalidSetting("a model needs at least one head".into()))?;
+        .ok_or(SettingError::NoHeads)?;
     let label = main.labels[main.positive().unwrap_or(0)].clone();
     Policy::new(vec![Rule {
         head: main.name.clone(),
