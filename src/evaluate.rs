@@ -83,7 +83,7 @@ pub struct MultiReport {
 
 /// Results for one head.
 #[derive(Debug, Clone, Serialize)]
-pub struct HeadReport {
+pub struct HeadEvaluation {
     /// The head.
     pub name: String,
     /// The model's labels for it.
@@ -106,7 +106,7 @@ pub struct Evaluation {
     /// How many comments got each decision (allow, review, reject).
     pub decisions: [u64; 3],
     /// Per head the data labels and the model has.
-    pub heads: Vec<HeadReport>,
+    pub heads: Vec<HeadEvaluation>,
     /// Heads labelled in the data that the model does not have.
     pub missing_heads: Vec<String>,
 }
@@ -153,7 +153,7 @@ pub fn evaluate(
                 Some((labels.iter().position(|x| x == l)?, i))
             })
             .collect();
-        let mut report = HeadReport {
+        let mut report = HeadEvaluation {
             name: data_head.name.clone(),
             labels: labels.clone(),
             n: rows.len() as u64,

@@ -8,7 +8,7 @@ mod plot;
 use super::args::{DataArgs, ModelArgs};
 use anyhow::{Context, Result};
 use civility::evaluate::{
-    evaluate, perturbation_report, BinaryReport, Evaluation, HeadReport, Subset,
+    evaluate, perturbation_report, BinaryReport, Evaluation, HeadEvaluation, Subset,
 };
 use plot::Run;
 use std::io::Write;
@@ -268,12 +268,12 @@ fn print_comparison(
             names.push(&h.name);
         }
     }
-    let find = |e: &'_ Evaluation, name: &str| -> Option<HeadReport> {
+    let find = |e: &'_ Evaluation, name: &str| -> Option<HeadEvaluation> {
         e.heads.iter().find(|h| h.name == name).cloned()
     };
     for name in names {
         let (ha, hb) = (find(a, name), find(b, name));
-        let n = |h: &Option<HeadReport>| h.as_ref().map_or(0, |h| h.n);
+        let n = |h: &Option<HeadEvaluation>| h.as_ref().map_or(0, |h| h.n);
         let (na, nb) = (n(&ha), n(&hb));
         let counted = if na == nb {
             format!("{na} labelled")

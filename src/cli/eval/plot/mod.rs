@@ -21,7 +21,7 @@ mod reliability;
 
 use super::fmt_opt;
 use anyhow::{anyhow, Context, Result};
-use civility::evaluate::{BinaryReport, Evaluation, HeadReport, MultiReport};
+use civility::evaluate::{BinaryReport, Evaluation, HeadEvaluation, MultiReport};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -57,7 +57,7 @@ pub fn write_all(dir: &Path, runs: &[Run<'_>], skipped: &mut Vec<String>) -> Res
     prepare_dir(dir)?;
     let mut written = Vec::new();
     for head in head_names(runs) {
-        let reports: Vec<(usize, &HeadReport)> = runs
+        let reports: Vec<(usize, &HeadEvaluation)> = runs
             .iter()
             .enumerate()
             .filter_map(|(i, r)| {
