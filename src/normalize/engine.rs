@@ -320,6 +320,7 @@ struct Buffers {
 
 /// Writes the word `head` followed by `tail`, after a space unless it is
 /// the first word.
+#[inline]
 fn emit_word(out: &mut Normalized, space: Option<(u32, u32)>, head: &[Ch], tail: &[Ch]) {
     let Some(first) = head.first().or(tail.first()) else {
         return;
@@ -333,6 +334,7 @@ fn emit_word(out: &mut Normalized, space: Option<(u32, u32)>, head: &[Ch], tail:
 /// Writes the space before a word that starts at `at` in the original,
 /// unless it is the first: mapped to the whitespace that preceded the
 /// word, or to an empty range at its start.
+#[inline]
 fn separate(out: &mut Normalized, space: Option<(u32, u32)>, at: u32) {
     if !out.text.is_empty() {
         let (start, end) = space.unwrap_or((at, at));
@@ -342,6 +344,7 @@ fn separate(out: &mut Normalized, space: Option<(u32, u32)>, at: u32) {
 
 /// Writes an ASCII chunk whose first byte is at `offset` in the
 /// original, like `emit_word`: every byte maps to itself.
+#[inline]
 fn emit_ascii(out: &mut Normalized, space: Option<(u32, u32)>, chunk: &str, offset: u32) {
     separate(out, space, offset);
     out.text.push_str(chunk);
