@@ -71,6 +71,7 @@
 
 mod error;
 mod features;
+mod hash;
 pub mod metrics;
 mod model;
 mod normalize;
