@@ -75,7 +75,6 @@ mod hash;
 pub mod metrics;
 mod model;
 mod normalize;
-mod parallel;
 mod pipeline;
 mod policy;
 mod tokenize;
@@ -85,6 +84,7 @@ mod testing;
 
 pub mod data;
 pub mod evaluate;
+pub mod parallel;
 pub mod perturb;
 
 pub use error::{Error, Result};
