@@ -68,6 +68,7 @@
 //! Training your own model: see [`train`] and the README.
 
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod error;
 mod features;
@@ -90,9 +91,9 @@ pub mod perturb;
 pub use error::{Error, Result};
 pub use features::{FeatureConfig, Norm, SparseRef, SparseVec, TermFrequency, Vectorizer};
 pub use model::calibration::{Calibration, Temperature};
-pub use model::naive_bayes::{
-    Head, NaiveBayesModel, NaiveBayesParams, NaiveBayesValidParams, Variant,
-};
+#[cfg(feature = "linfa")]
+pub use model::linfa::NaiveBayesModel;
+pub use model::naive_bayes::{Head, NaiveBayesParams, NaiveBayesValidParams, Variant};
 pub use model::refine::Refine;
 pub use model::train;
 pub use model::{

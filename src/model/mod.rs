@@ -12,6 +12,8 @@
 
 pub mod calibration;
 mod file;
+#[cfg(feature = "linfa")]
+pub(crate) mod linfa;
 pub mod naive_bayes;
 pub(crate) mod refine;
 pub mod train;
