@@ -73,6 +73,8 @@ pub enum Error {
     #[error("not enough labelled data: {0}")]
     NoData(String),
     /// An error reported through linfa's traits.
+    #[cfg(feature = "linfa")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "linfa")))]
     #[error(transparent)]
     Linfa(#[from] linfa::Error),
 }

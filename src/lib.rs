@@ -68,14 +68,15 @@
 //! Training your own model: see [`train`] and the README.
 
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod config;
 mod error;
 mod features;
+mod hash;
 pub mod metrics;
 mod model;
 mod normalize;
-mod parallel;
 mod pipeline;
 mod policy;
 mod tokenize;
@@ -86,15 +87,16 @@ mod testing;
 pub mod data;
 pub mod evaluate;
 pub mod io;
+pub mod parallel;
 pub mod perturb;
 
 pub use config::{Format, SourceConfig, SplitConfig, ThresholdTargets, TrainingConfig};
 pub use error::{Error, Result, SettingError};
 pub use features::{FeatureConfig, Norm, SparseRef, SparseVec, TermFrequency, Vectorizer};
 pub use model::calibration::{Calibration, Temperature};
-pub use model::naive_bayes::{
-    Head, NaiveBayesModel, NaiveBayesParams, NaiveBayesValidParams, Variant,
-};
+#[cfg(feature = "linfa")]
+pub use model::linfa::NaiveBayesModel;
+pub use model::naive_bayes::{Head, NaiveBayesParams, NaiveBayesValidParams, Variant};
 pub use model::params::{CalibrationConfig, CalibrationMethod, CalibrationWeights, HeadConfig};
 pub use model::refine::Refine;
 pub use model::train;

@@ -242,6 +242,7 @@ fn pipeline_and_normalizer_from_outside() {
     assert!(v.indices.iter().all(|&i| i < n_features));
 }
 
+#[cfg(feature = "linfa")]
 #[test]
 fn naive_bayes_fit_adapter_is_usable_from_outside() {
     use civility::{NaiveBayesParams, Variant};

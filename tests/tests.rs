@@ -2,7 +2,7 @@
 //! `tests/tests.rs`): `cargo test --test tests`.
 //!
 //! - `cli`: the `civility` binary, run through `util::TestEnv`, one file
-//!   per subcommand;
+//!   per subcommand (with the `cli` feature, which builds the binary);
 //! - `model_file`: the model file format, through the library;
 //! - `library`: the public API from outside the crate;
 //! - `golden`: verdicts on `training-data/validation.jsonl`, pinned in
@@ -11,8 +11,12 @@
 //! Nothing here reads `../shared`: the tests train their models from
 //! `training-data/` with the configurations in `tests/data/`.
 
+// Without the binary, the helpers that run it or check its output go unused.
+#[cfg_attr(not(feature = "cli"), allow(dead_code))]
 mod util;
 
+// The binary is built with the `cli` feature only.
+#[cfg(feature = "cli")]
 mod cli;
 mod golden;
 mod library;

@@ -4,6 +4,7 @@ use super::args::ModelArgs;
 use super::BadInput;
 use anyhow::{Context, Result};
 use civility::io::{read_line_limited, skip_rest_of_line, LineRead};
+use civility::parallel::parallel_map;
 use civility::{Moderator, Oversize, Scratch, SizeLimit, Verdict};
 use std::io::{BufRead, Read, Write};
 use std::process::ExitCode;
@@ -663,21 +664,12 @@ fn score_jsonl(
         // more to start than they save.
         let n_runs = threads.min(batch.len().div_ceil(256)).max(1);
         let per_thread = batch.len().div_ceil(n_runs).max(1);
-        let runs: Vec<Run> = std::thread::scope(|s| {
-            let workers: Vec<_> = (0..batch.len())
-                .step_by(per_thread)
-                .map(|first| {
-                    let batch = &batch;
-                    s.spawn(move || {
-                        let range = first..(first + per_thread).min(batch.len());
-                        batch.score(moderator, range, how)
-                    })
-                })
-                .collect();
-            workers
-                .into_iter()
-                .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .collect()
+        let ranges: Vec<_> = (0..batch.len())
+            .step_by(per_thread)
+            .map(|first| first..(first + per_thread).min(batch.len()))
+            .collect();
+        let runs = parallel_map(&ranges, n_runs, |range| {
+            batch.score(moderator, range.clone(), how)
         });
         for run in runs {
             out.write_all(&run.json)?;

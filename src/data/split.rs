@@ -3,36 +3,35 @@
 //! comment's side of the training/held-out split, its fold, and whether a
 //! capped source keeps it.
 
+use crate::hash;
+
 /// FNV-1a over the comment's lower-cased words: the key for the split and
 /// for duplicate detection.
 pub fn text_key(seed: u64, text: &str) -> u64 {
-    let mut h = 0xcbf2_9ce4_8422_2325u64 ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let mut h = hash::FNV_OFFSET_BASIS ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
     let mut first = true;
     for word in text.split_whitespace() {
         if !first {
-            h = (h ^ u64::from(b' ')).wrapping_mul(0x0000_0100_0000_01b3);
+            h = hash::fnv1a_step(h, u64::from(b' '));
         }
         first = false;
         // An ASCII word lowers byte by byte, to the bytes the general
         // path below gives it.
         if word.is_ascii() {
             for b in word.bytes().map(|b| b.to_ascii_lowercase()) {
-                h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+                h = hash::fnv1a_step(h, u64::from(b));
             }
             continue;
         }
         for c in word.chars().flat_map(char::to_lowercase) {
             let mut buf = [0u8; 4];
             for &b in c.encode_utf8(&mut buf).as_bytes() {
-                h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+                h = hash::fnv1a_step(h, u64::from(b));
             }
         }
     }
     // Final avalanche so the low bits used for folds are well mixed.
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^= h >> 33;
-    h
+    hash::fmix64_half(h)
 }
 
 /// The fraction in [0, 1) a hash stands for.

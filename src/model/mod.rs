@@ -25,6 +25,8 @@
 pub mod calibration;
 mod file;
 mod head;
+#[cfg(feature = "linfa")]
+pub(crate) mod linfa;
 pub mod naive_bayes;
 pub mod params;
 pub(crate) mod refine;
