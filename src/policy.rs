@@ -85,7 +85,7 @@ impl Policy {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidSetting`] if there are no rules, a threshold is outside
+    /// [`Error::InvalidSetting`](crate::Error::InvalidSetting) if there are no rules, a threshold is outside
     /// [0, 1], or a rule's reject threshold is below its review threshold.
     pub fn new(rules: Vec<Rule>) -> Result<Self> {
         let policy = Policy { rules };

@@ -69,7 +69,7 @@ impl Verdict {
     }
 
     /// True if the comment was over the moderator's
-    /// [`SizeLimit`] and only its beginning was scored.
+    /// [`SizeLimit`](crate::SizeLimit) and only its beginning was scored.
     pub fn truncated(&self) -> bool {
         self.truncated
     }
