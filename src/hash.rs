@@ -9,6 +9,7 @@
 //! out): they must never change.
 
 /// FNV-1a's 64-bit offset basis, the hash of no bytes.
+#[cfg_attr(not(feature = "train"), allow(dead_code))]
 pub(crate) const FNV_OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
 
 /// FNV's 64-bit prime.

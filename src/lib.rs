@@ -65,11 +65,22 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Training your own model: see [`train`] and the README.
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `train` | on | training and evaluation: training configurations (TOML), labelled comments (JSON Lines, CSV), `train`, `evaluate`, `data` |
+//! | `cli` | on | the `civility` command-line tool (implies `train`) |
+//! | `linfa` | off | linfa's `Fit`/`Predict` for naive Bayes on dense `ndarray` data |
+//!
+//! A backend that only scores comments depends on the crate with
+//! `default-features = false` and compiles none of them. Training your own
+//! model (feature `train`): see the `train` module and the README.
 
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "train")]
 mod config;
 mod error;
 mod features;
@@ -84,12 +95,17 @@ mod tokenize;
 #[cfg(test)]
 mod testing;
 
+#[cfg(feature = "train")]
+#[cfg_attr(docsrs, doc(cfg(feature = "train")))]
 pub mod data;
+#[cfg(feature = "train")]
+#[cfg_attr(docsrs, doc(cfg(feature = "train")))]
 pub mod evaluate;
 pub mod io;
 pub mod parallel;
 pub mod perturb;
 
+#[cfg(feature = "train")]
 pub use config::{Format, SourceConfig, SplitConfig, ThresholdTargets, TrainingConfig};
 pub use error::{Error, Result, SettingError};
 pub use features::{FeatureConfig, Norm, SparseRef, SparseVec, TermFrequency, Vectorizer};
@@ -97,8 +113,11 @@ pub use model::calibration::{Calibration, Temperature};
 #[cfg(feature = "linfa")]
 pub use model::linfa::NaiveBayesModel;
 pub use model::naive_bayes::{Head, NaiveBayesParams, NaiveBayesValidParams, Variant};
+#[cfg(feature = "train")]
 pub use model::params::{CalibrationConfig, CalibrationMethod, CalibrationWeights, HeadConfig};
+#[cfg(feature = "train")]
 pub use model::refine::Refine;
+#[cfg(feature = "train")]
 pub use model::train;
 pub use model::{
     Evidence, Explanation, HeadScore, HeadSpec, Model, Moderator, Verdict, FORMAT_VERSION,

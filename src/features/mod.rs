@@ -21,6 +21,7 @@ mod vectorizer;
 mod tests;
 
 pub use config::{FeatureConfig, Norm, TermFrequency};
+#[cfg(feature = "train")]
 pub(crate) use sparse::SparseRows;
 pub use sparse::{SparseRef, SparseVec};
 pub(crate) use vectorizer::Keys;

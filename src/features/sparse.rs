@@ -76,12 +76,14 @@ impl<'a> From<&'a SparseVec> for SparseRef<'a> {
 /// rows that each keep all their indices in one buffer and all their
 /// values in another: two allocations a block instead of two a row, and
 /// blocks filled on several threads join without a copy.
+#[cfg(feature = "train")]
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct SparseRows {
     blocks: Vec<RowBlock>,
     len: usize,
 }
 
+#[cfg(feature = "train")]
 #[derive(Debug, Clone, Default, PartialEq)]
 struct RowBlock {
     /// Where each row ends in `indices` and `values`.
@@ -90,6 +92,7 @@ struct RowBlock {
     values: Vec<f32>,
 }
 
+#[cfg(feature = "train")]
 impl SparseRows {
     /// Rows per block.
     pub(crate) const BLOCK: usize = 2048;

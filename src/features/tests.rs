@@ -82,6 +82,7 @@ fn binary_and_log_tf() {
     assert!((log.values[0] - 4.0f32.ln()).abs() < 1e-6);
 }
 
+#[cfg(feature = "train")]
 #[test]
 fn sparse_rows_keep_rows_in_order_across_blocks() {
     let row = |i: usize| SparseVec {

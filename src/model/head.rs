@@ -52,6 +52,7 @@ pub struct HeadSpec {
 impl HeadSpec {
     /// The description of a trained head: its counted settings, with no
     /// calibration and no constant terms yet (the weight table sets them).
+    #[cfg_attr(not(feature = "train"), allow(dead_code))]
     pub(crate) fn of(head: &Head, positive: Option<usize>) -> HeadSpec {
         HeadSpec {
             name: head.name.clone(),

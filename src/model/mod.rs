@@ -28,10 +28,14 @@ mod head;
 #[cfg(feature = "linfa")]
 pub(crate) mod linfa;
 pub mod naive_bayes;
+#[cfg(feature = "train")]
 pub mod params;
+#[cfg(feature = "train")]
 pub(crate) mod refine;
 mod scorer;
 mod table;
+#[cfg(feature = "train")]
+#[cfg_attr(docsrs, doc(cfg(feature = "train")))]
 pub mod train;
 mod verdict;
 

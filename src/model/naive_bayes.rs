@@ -203,6 +203,7 @@ impl Head {
 
     /// Adds (`sign = 1`) or subtracts (`sign = -1`) another head's counts.
     /// Used to build "everything but this fold" models for cross-fitting.
+    #[cfg_attr(not(feature = "train"), allow(dead_code))]
     pub(crate) fn merge(&mut self, other: &Head, sign: f32) {
         for (a, b) in self.counts.iter_mut().zip(&other.counts) {
             *a = (*a + sign * b).max(0.0);
@@ -321,6 +322,7 @@ fn check_alpha(alpha: f64) -> Result<()> {
 
 impl HeadWeights {
     /// Joint log-likelihood of each class for a sparse vector.
+    #[cfg_attr(not(any(feature = "train", feature = "linfa")), allow(dead_code))]
     pub fn joint_log_likelihood<'a>(
         &self,
         x: impl Into<SparseRef<'a>>,
