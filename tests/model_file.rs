@@ -341,6 +341,11 @@ fn reads_the_format_version_1_fixture() {
     let heads: Vec<&str> = moderator.model().heads().map(|h| h.name()).collect();
     assert_eq!(heads, ["incivility", "insult", "tone"]);
     assert_eq!(moderator.model().pipeline().features.buckets_log2, 8);
+    // The fixture predates negation features and shrinkage: it lacks the
+    // fields, and its reader gives them the values it was scored with,
+    // whatever the defaults of new configurations are.
+    assert!(!moderator.model().pipeline().features.negation);
+    assert!(moderator.model().heads().all(|h| h.shrink() == 0.0));
     let verdict = moderator.score("You are a stupid idiot and a moron.");
     assert_valid_verdict(&verdict, "fixture");
     assert!(verdict.attribute("insult").is_some());
