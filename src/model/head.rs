@@ -1,9 +1,10 @@
 //! One head as a model holds it: a [`HeadSpec`].
 //!
-//! A head is described once. Training makes a `HeadSpec` from the head's
-//! counts ([`Head`]) and what cross-fitting chose (calibration, temperature,
-//! class biases); the model file stores the very same struct as JSON in its
-//! header; the scorer reads it. A new setting of a head is one new field
+//! A head is described once. A head being trained ([`Head`]) is a
+//! `HeadSpec` and its counts; training completes the description with
+//! what cross-fitting chose (calibration, temperature, class biases); the
+//! model file stores the very same struct as JSON in its header; the
+//! scorer reads it. A new setting of a head is one new field
 //! here (and its frozen value in the readers of older formats,
 //! `model/file/`), not a copy in each of those places.
 
@@ -55,34 +56,22 @@ impl HeadSpec {
     #[cfg_attr(not(feature = "train"), allow(dead_code))]
     pub(crate) fn of(head: &Head, positive: Option<usize>) -> HeadSpec {
         HeadSpec {
-            name: head.name.clone(),
-            labels: head.labels.clone(),
-            variant: head.variant,
-            alpha: head.alpha,
-            shrink: head.shrink,
-            n_features: head.n_features,
-            class_weights: head.class_weights.clone(),
-            positive: positive.map(|p| head.labels[p].clone()),
+            positive: positive.map(|p| head.spec.labels[p].clone()),
+            ..head.spec.clone()
+        }
+    }
+
+    /// An empty counting head with this head's settings and class
+    /// weights, to add a format 1 file's stored counts to.
+    pub(crate) fn counting_head(&self) -> Result<Head> {
+        Head::counting(HeadSpec {
+            positive: None,
             calibration: None,
             temperature: None,
             class_bias: None,
             bias: Vec::new(),
-        }
-    }
-
-    /// An empty counting head with this head's settings, to add a format
-    /// 1 file's stored counts to.
-    pub(crate) fn counting_head(&self) -> Result<Head> {
-        let mut head = Head::new(
-            self.name.clone(),
-            self.labels.clone(),
-            self.variant,
-            self.alpha,
-            self.n_features,
-        )?;
-        head.set_shrink(self.shrink)?;
-        head.class_weights.clone_from(&self.class_weights);
-        Ok(head)
+            ..self.clone()
+        })
     }
 
     /// The head's name.

@@ -25,13 +25,13 @@ impl NaiveBayesModel {
         &self,
         x: &ArrayBase<D, Ix2>,
     ) -> ndarray::Array2<f64> {
-        let k = self.head.labels.len();
+        let k = self.head.spec.labels.len();
         let mut out = ndarray::Array2::zeros((x.nrows(), k));
         let mut jll = vec![0.0; k];
         for (i, row) in x.rows().into_iter().enumerate() {
             let sparse = dense_to_sparse(row.iter().copied());
             self.weights
-                .joint_log_likelihood(&sparse, self.head.n_features, &mut jll);
+                .joint_log_likelihood(&sparse, self.head.spec.n_features, &mut jll);
             for c in 0..k {
                 out[[i, c]] = jll[c];
             }

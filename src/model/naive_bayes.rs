@@ -25,6 +25,7 @@
 //! implements linfa's `Fit` and `NaiveBayesModel` its `Predict` over dense
 //! data, for callers who use linfa's datasets (`src/model/linfa.rs`).
 
+use super::head::HeadSpec;
 use crate::error::{Result, SettingError};
 use crate::features::SparseRef;
 use serde::{Deserialize, Serialize};
@@ -40,20 +41,14 @@ pub enum Variant {
     Complement,
 }
 
-/// One head: its labels and settings, and while training its counts
-/// (empty in a loaded model, which holds weights instead).
+/// One head while it is trained: what it is ([`HeadSpec`]: name, labels,
+/// naive Bayes settings, and the weighted number of comments per label,
+/// kept current as comments are added) and its weighted feature counts.
+/// The trained model keeps the description and the weights derived from
+/// the counts, not the counts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Head {
-    pub(crate) name: String,
-    pub(crate) labels: Vec<String>,
-    pub(crate) variant: Variant,
-    pub(crate) alpha: f64,
-    /// Shrinkage of a binary head's per-feature log-odds toward zero, in
-    /// standard errors (0 = plain naive Bayes).
-    pub(crate) shrink: f64,
-    pub(crate) n_features: usize,
-    /// Weighted number of training comments per class.
-    pub(crate) class_weights: Vec<f64>,
+    pub(crate) spec: HeadSpec,
     /// Weighted feature counts, class-major: `[class * n_features + f]`.
     pub(crate) counts: Vec<f32>,
 }
@@ -82,32 +77,34 @@ impl Head {
         n_features: usize,
     ) -> Result<Self> {
         let k = labels.len();
-        let mut head = Head::described(name.into(), labels, variant, alpha, n_features)?;
-        head.counts = vec![0.0; k * n_features];
-        Ok(head)
-    }
-
-    /// An empty head without counts: they are allocated by the first
-    /// [`Head::add`] (or set by a model file's reader).
-    fn described(
-        name: String,
-        labels: Vec<String>,
-        variant: Variant,
-        alpha: f64,
-        n_features: usize,
-    ) -> Result<Self> {
-        Head::check_settings(&name, &labels, alpha, 0.0)?;
-        let k = labels.len();
-        Ok(Head {
-            name,
+        Head::counting(HeadSpec {
+            name: name.into(),
             labels,
             variant,
             alpha,
             shrink: 0.0,
             n_features,
             class_weights: vec![0.0; k],
-            counts: Vec::new(),
+            positive: None,
+            calibration: None,
+            temperature: None,
+            class_bias: None,
+            bias: Vec::new(),
         })
+    }
+
+    /// A head that counts from zero, described by `spec` (whose class
+    /// weights it starts from).
+    pub(crate) fn counting(spec: HeadSpec) -> Result<Self> {
+        Head::check_settings(&spec.name, &spec.labels, spec.alpha, spec.shrink)?;
+        let counts = vec![0.0; spec.labels.len() * spec.n_features];
+        Ok(Head { spec, counts })
+    }
+
+    /// What the head is: its name, labels, settings and the weighted
+    /// number of comments per label counted so far.
+    pub fn spec(&self) -> &HeadSpec {
+        &self.spec
     }
 
     /// Checks a head's labels (at least two, none twice), smoothing and
@@ -137,31 +134,6 @@ impl Head {
         check_shrink(shrink)
     }
 
-    /// The head's name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The class labels, in the order probabilities are reported.
-    pub fn labels(&self) -> &[String] {
-        &self.labels
-    }
-
-    /// The variant.
-    pub fn variant(&self) -> Variant {
-        self.variant
-    }
-
-    /// The additive smoothing.
-    pub fn alpha(&self) -> f64 {
-        self.alpha
-    }
-
-    /// The shrinkage of per-feature log-odds, in standard errors.
-    pub fn shrink(&self) -> f64 {
-        self.shrink
-    }
-
     /// Sets the shrinkage of a binary head's per-feature log-odds toward
     /// zero, in standard errors of the log-odds: a feature seen rarely must
     /// show a stronger imbalance between the labels before it counts. This
@@ -172,18 +144,11 @@ impl Head {
     /// [`Error::InvalidSetting`](crate::Error::InvalidSetting) if `k` is negative or not finite.
     pub fn set_shrink(&mut self, k: f64) -> Result<()> {
         check_shrink(k)?;
-        self.shrink = k;
+        self.spec.shrink = k;
         Ok(())
     }
 
-    /// Weighted number of training comments per class.
-    pub fn class_weights(&self) -> &[f64] {
-        &self.class_weights
-    }
-
-    /// Adds one comment of class `class` with the given weight. A head
-    /// read from a model file holds no counts (the file keeps weights
-    /// only): its counts start from zero here.
+    /// Adds one comment of class `class` with the given weight.
     ///
     /// # Panics
     ///
@@ -191,14 +156,12 @@ impl Head {
     /// head's feature space; both are programming errors.
     pub fn add<'a>(&mut self, x: impl Into<SparseRef<'a>>, class: usize, weight: f32) {
         let x = x.into();
-        if self.counts.is_empty() {
-            self.counts = vec![0.0; self.labels.len() * self.n_features];
-        }
-        let row = &mut self.counts[class * self.n_features..(class + 1) * self.n_features];
+        let row =
+            &mut self.counts[class * self.spec.n_features..(class + 1) * self.spec.n_features];
         for (f, v) in x.iter() {
             row[f as usize] += v * weight;
         }
-        self.class_weights[class] += f64::from(weight);
+        self.spec.class_weights[class] += f64::from(weight);
     }
 
     /// Adds (`sign = 1`) or subtracts (`sign = -1`) another head's counts.
@@ -208,16 +171,21 @@ impl Head {
         for (a, b) in self.counts.iter_mut().zip(&other.counts) {
             *a = (*a + sign * b).max(0.0);
         }
-        for (a, b) in self.class_weights.iter_mut().zip(&other.class_weights) {
+        for (a, b) in self
+            .spec
+            .class_weights
+            .iter_mut()
+            .zip(&other.spec.class_weights)
+        {
             *a = (*a + f64::from(sign) * b).max(0.0);
         }
     }
 
     /// Derives the scoring weights from the counts.
     pub(crate) fn weights(&self) -> HeadWeights {
-        let k = self.labels.len();
-        let v = self.n_features;
-        let alpha = self.alpha;
+        let k = self.spec.labels.len();
+        let v = self.spec.n_features;
+        let alpha = self.spec.alpha;
         let totals: Vec<f64> = (0..k)
             .map(|c| {
                 self.counts[c * v..(c + 1) * v]
@@ -228,10 +196,11 @@ impl Head {
             .collect();
         let mut weights = vec![0.0f64; k * v];
         let bias;
-        match self.variant {
+        match self.spec.variant {
             Variant::Multinomial => {
-                let n: f64 = self.class_weights.iter().sum();
+                let n: f64 = self.spec.class_weights.iter().sum();
                 bias = self
+                    .spec
                     .class_weights
                     .iter()
                     .map(|&w| {
@@ -279,20 +248,20 @@ impl Head {
     /// label.
     pub(crate) fn scoring_weights(&self, positive: Option<usize>) -> HeadWeights {
         let w = self.weights();
-        let Some(p) = positive.filter(|_| self.labels.len() == 2) else {
+        let Some(p) = positive.filter(|_| self.spec.labels.len() == 2) else {
             return w;
         };
         let n = 1 - p;
-        let v = self.n_features;
-        let k = self.shrink;
+        let v = self.spec.n_features;
+        let k = self.spec.shrink;
         let weights = (0..v)
             .map(|f| {
                 let llr = w.weights[p * v + f] - w.weights[n * v + f];
                 if k == 0.0 {
                     return llr;
                 }
-                let np = f64::from(self.counts[p * v + f]) + self.alpha;
-                let nn = f64::from(self.counts[n * v + f]) + self.alpha;
+                let np = f64::from(self.counts[p * v + f]) + self.spec.alpha;
+                let nn = f64::from(self.counts[n * v + f]) + self.spec.alpha;
                 let se = (1.0 / np + 1.0 / nn).sqrt();
                 llr.signum() * (llr.abs() - k * se).max(0.0)
             })
@@ -426,7 +395,7 @@ mod tests {
         };
         head.add(&x, 1, 2.0);
         assert_eq!(
-            head.class_weights()[1] - model.heads().next().unwrap().class_weights()[1],
+            head.spec().class_weights()[1] - model.heads().next().unwrap().class_weights()[1],
             2.0
         );
     }
@@ -449,7 +418,7 @@ mod tests {
         a.add(&v, 1, 1.0);
         b.add(&v, 1, 1.0);
         a.merge(&b, -1.0);
-        assert_eq!(a.class_weights, [1.0, 0.0]);
+        assert_eq!(a.spec.class_weights, [1.0, 0.0]);
         assert_eq!(&a.counts[4..], &[0.0; 4]);
     }
 

@@ -42,6 +42,7 @@ mod v1;
 mod v2;
 
 use super::head::HeadSpec;
+use super::table::Table;
 use super::Model;
 use crate::error::{Error, Result};
 use crate::pipeline::PipelineConfig;
@@ -73,6 +74,19 @@ struct Header {
     heads: Vec<HeadSpec>,
     policy: Policy,
     metadata: serde_json::Value,
+}
+
+impl Header {
+    /// The model this header describes, with its weight table.
+    fn into_model(self, table: Table) -> Model {
+        Model {
+            pipeline: self.pipeline,
+            heads: self.heads,
+            policy: self.policy,
+            metadata: self.metadata,
+            table,
+        }
+    }
 }
 
 /// Serializes a model.

@@ -38,18 +38,12 @@ pub(super) fn build(header: &[u8], payload: &[u8]) -> Result<Model> {
         if head.counts.iter().any(|c| !(c.is_finite() && *c >= 0.0)) {
             return Err(damaged(format!(
                 "head {:?} has a negative or non-finite count",
-                head.name
+                head.spec.name
             )));
         }
         counted.push(head);
     }
     let table =
         Table::from_counts(&mut header.heads, &counted).map_err(|e| damaged(e.to_string()))?;
-    Ok(Model {
-        pipeline: header.pipeline,
-        heads: header.heads,
-        policy: header.policy,
-        metadata: header.metadata,
-        table,
-    })
+    Ok(header.into_model(table))
 }

@@ -31,11 +31,5 @@ pub(super) fn build(
         )));
     }
     let table = Table::from_le_bytes(&header.heads, payload, in_place);
-    Ok(Model {
-        pipeline: header.pipeline,
-        heads: header.heads,
-        policy: header.policy,
-        metadata: header.metadata,
-        table,
-    })
+    Ok(header.into_model(table))
 }

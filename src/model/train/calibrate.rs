@@ -28,8 +28,8 @@ pub(super) fn heads(
     for (h, (head, examples)) in total.iter().zip(examples).enumerate() {
         let positive = data.heads[h].positive;
         let mut report = HeadTraining {
-            name: head.name.clone(),
-            labels: head.labels.clone(),
+            name: head.spec.name.clone(),
+            labels: head.spec.labels.clone(),
             examples,
             calibration: None,
             temperature: None,

@@ -98,7 +98,7 @@ pub(super) fn examples_per_label(
         if let Some(missing) = counts.iter().position(|&n| n == 0) {
             return Err(Error::NoData(format!(
                 "head {:?} has no training comments labelled {:?}",
-                h.name, hl.labels[missing]
+                h.spec.name, hl.labels[missing]
             )));
         }
         examples_per_label.push(counts);

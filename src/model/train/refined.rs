@@ -77,7 +77,7 @@ pub(super) fn refine_heads(
                     .collect();
                 refine::refine_classes(
                     &nb.scoring_weights(None),
-                    nb.n_features,
+                    nb.spec.n_features,
                     &rows,
                     &settings,
                     f as u64,
