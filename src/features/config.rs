@@ -41,6 +41,7 @@ pub enum Norm {
 /// | `shape` | `true` | emit shape features (capitals, mentions, links) | |
 /// | `norm` | `none` | scale each comment's vector to unit length (`l2`) | |
 /// | `negation` | `false` | mark words in the scope of a negation ("don't *hate*") as features of their own | |
+/// | `groups` | `false` | group words (nationalities, religions, ...) also count as one class; words near one get features of their own | |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FeatureConfig {
@@ -65,6 +66,18 @@ pub struct FeatureConfig {
     /// and character features are hashed apart from the plain word's, so
     /// "I don't hate them" does not carry the weight of "hate".
     pub negation: bool,
+    /// Words that name a group of people (nationalities, peoples,
+    /// religions, orientations: a list of ours, `features/groups.rs`) also
+    /// count as one class, in unigrams and bigrams, and the words up to
+    /// three tokens from a group word get features of their own: "vermin"
+    /// near a group word is evidence whatever the group. Written to a
+    /// model file only when on, so files without it read as off.
+    #[serde(skip_serializing_if = "is_false")]
+    pub groups: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl Default for FeatureConfig {
@@ -79,6 +92,7 @@ impl Default for FeatureConfig {
             shape: true,
             norm: Norm::None,
             negation: false,
+            groups: false,
         }
     }
 }

@@ -14,6 +14,7 @@
 //! 0.721 against 0.727) at a quarter of the model size (`models/README.md`).
 
 mod config;
+mod groups;
 mod sparse;
 mod vectorizer;
 

@@ -203,3 +203,51 @@ fn validate_rejects_out_of_range() {
         assert!(Vectorizer::new(bad).is_err());
     }
 }
+
+#[test]
+fn group_words_share_their_class_features() {
+    let config = |groups| FeatureConfig {
+        word_ngrams: 2,
+        groups,
+        ..words_only()
+    };
+    let shared =
+        |a: &SparseVec, b: &SparseVec| a.indices.iter().filter(|i| b.indices.contains(i)).count();
+    let (a, b) = ("Albanians are vermin", "Uyghurs are vermin");
+    // Without the class: only "are", "vermin" and the bigram "are vermin".
+    let (pa, pb) = (features(config(false), a), features(config(false), b));
+    assert_eq!(shared(&pa, &pb), 3);
+    // With it: also the class, "<group> are", and "are" and "vermin" near
+    // a group word.
+    let (ga, gb) = (features(config(true), a), features(config(true), b));
+    assert_eq!(shared(&ga, &gb), 7);
+    assert_eq!(ga.len(), pa.len() + 4);
+    // A comment without a group word is what it was.
+    let plain = "the council are vermin";
+    assert_eq!(
+        features(config(true), plain),
+        features(config(false), plain)
+    );
+    // Near means at most three tokens away.
+    let far = features(
+        config(true),
+        "Albanians, a people, and then the word vermin",
+    );
+    let close = features(
+        config(false),
+        "Albanians, a people, and then the word vermin",
+    );
+    assert!(far.len() > close.len());
+    let vermin_near = |v: &SparseVec| {
+        let near = features(config(true), "Albanians vermin");
+        let only = features(config(false), "Albanians vermin");
+        near.indices
+            .iter()
+            .filter(|i| !only.indices.contains(i))
+            .filter(|i| v.indices.contains(i))
+            .count()
+    };
+    // "Albanians" as a class, and... "vermin" near it only in the close one.
+    assert!(vermin_near(&ga) >= 2);
+    assert!(vermin_near(&far) < vermin_near(&ga));
+}

@@ -34,11 +34,15 @@ const SEED_CHAR: u64 = 0xc2b2_ae3d_27d4_eb4f;
 const SEED_BIGRAM: u64 = 0x1656_67b1_9e37_79f9;
 const SEED_TRIGRAM: u64 = 0x27d4_eb2f_1656_67c5;
 const SEED_NEGATED: u64 = 0x85eb_ca77_c2b2_ae63;
+const SEED_NEAR_GROUP: u64 = 0x4cf5_ad43_2745_937f;
 const MARK_START: u64 = 0x02;
 const MARK_END: u64 = 0x03;
 
 /// The most words a negation reaches.
 const NEGATION_SCOPE: u8 = 6;
+
+/// How many tokens before and after a group word are near it.
+const GROUP_REACH: usize = 3;
 
 impl Vectorizer {
     /// A vectorizer with the given settings.
@@ -84,8 +88,15 @@ impl Vectorizer {
         // token ended (punctuation in between closes the scope).
         let mut negation_left = 0u8;
         let mut prev_end = 0;
+        let mut groups = GroupScan::default();
+        let group_class = hash_str(SEED_WORD, "\u{1}group");
         for (ti, token) in tokens.iter().enumerate() {
             let norm = text.get(token.norm.clone()).unwrap_or("");
+            let (is_group, near_group) = if self.config.groups {
+                groups.at(ti, text, tokens)
+            } else {
+                (false, false)
+            };
             if self.config.negation && negation_left > 0 {
                 let gap = text.get(prev_end..token.norm.start).unwrap_or("");
                 if token.kind == TokenKind::Punct || gap.contains(['.', ',', ';', ':', '!', '?']) {
@@ -105,9 +116,26 @@ impl Vectorizer {
             if token.kind == TokenKind::Punct {
                 continue;
             }
+            if is_group {
+                f(ti, self.bucket(group_class), 1.0);
+            } else if near_group {
+                f(ti, self.bucket(h ^ SEED_NEAR_GROUP), 1.0);
+            }
             if self.config.word_ngrams >= 2 {
                 if let Some(p) = prev[1] {
                     f(ti, self.bucket(SEED_BIGRAM ^ p.rotate_left(21) ^ h), 1.0);
+                    // The same bigrams with a group word as its class.
+                    if is_group {
+                        f(
+                            ti,
+                            self.bucket(SEED_BIGRAM ^ p.rotate_left(21) ^ group_class),
+                            1.0,
+                        );
+                    }
+                    if groups.previous_was_group(ti) {
+                        let g = SEED_BIGRAM ^ group_class.rotate_left(21) ^ h;
+                        f(ti, self.bucket(g), 1.0);
+                    }
                     if self.config.word_ngrams >= 3 {
                         if let Some(pp) = prev[0] {
                             let g = SEED_TRIGRAM ^ pp.rotate_left(42) ^ p.rotate_left(21) ^ h;
@@ -401,4 +429,50 @@ fn is_shouted(original: Option<&str>) -> bool {
 
 fn hash_str(seed: u64, s: &str) -> u64 {
     s.bytes().fold(seed, |h, b| fnv1a_step(h, u64::from(b)))
+}
+
+/// Where the group words of a comment are, found by one forward scan as
+/// the vectorizer walks the tokens, without allocating.
+#[derive(Debug, Default)]
+struct GroupScan {
+    /// The first token not yet looked at.
+    scanned: usize,
+    /// The next group word at or after the current token.
+    next: Option<usize>,
+    /// The last group word before the current token.
+    last: Option<usize>,
+}
+
+impl GroupScan {
+    /// Whether token `ti` is a group word, and whether it is a word near
+    /// one (at most [`GROUP_REACH`] tokens before or after). Called with
+    /// `ti` increasing.
+    fn at(&mut self, ti: usize, text: &str, tokens: &[Token]) -> (bool, bool) {
+        if let Some(g) = self.next.filter(|&g| g < ti) {
+            self.last = Some(g);
+            self.next = None;
+        }
+        if self.next.is_none() {
+            self.scanned = self.scanned.max(ti);
+            while let Some(t) = tokens.get(self.scanned) {
+                self.scanned += 1;
+                let word = text.get(t.norm.clone()).unwrap_or("");
+                if t.kind == TokenKind::Word && super::groups::is_group_word(word) {
+                    self.next = Some(self.scanned - 1);
+                    break;
+                }
+            }
+        }
+        let is_group = self.next == Some(ti);
+        let near = !is_group
+            && tokens[ti].kind == TokenKind::Word
+            && (self.last.is_some_and(|g| ti - g <= GROUP_REACH)
+                || self.next.is_some_and(|g| g - ti <= GROUP_REACH));
+        (is_group, near)
+    }
+
+    /// Whether the token before `ti` was a group word.
+    fn previous_was_group(&self, ti: usize) -> bool {
+        ti > 0 && (self.last == Some(ti - 1) || self.next == Some(ti - 1))
+    }
 }

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 /// The pipeline settings a file of format 1 or 2 was scored with where it
 /// lacks a field: those of the builds that wrote such files before the
 /// field existed (`norm` and `negation` were added to format 1 files, off
-/// when absent).
+/// when absent; `groups` is written only when on).
 pub(super) fn pipeline() -> Value {
     json!({
         "normalizer": {
@@ -36,7 +36,8 @@ pub(super) fn pipeline() -> Value {
             "tf": "binary",
             "shape": true,
             "norm": "none",
-            "negation": false
+            "negation": false,
+            "groups": false
         }
     })
 }
@@ -98,7 +99,10 @@ mod tests {
     #[test]
     fn every_pipeline_field_has_a_frozen_value() {
         // A new field of the pipeline must say what older files meant.
-        let current = serde_json::to_value(PipelineConfig::default()).unwrap();
+        // Every field on, so that fields written only when on are listed.
+        let mut full = PipelineConfig::default();
+        full.features.groups = true;
+        let current = serde_json::to_value(full).unwrap();
         let (mut want, mut have) = (Vec::new(), Vec::new());
         paths(&current, "", &mut want);
         paths(&pipeline(), "", &mut have);
