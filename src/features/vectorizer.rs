@@ -27,6 +27,9 @@ use crate::tokenize::{Token, TokenKind};
 pub struct Vectorizer {
     config: FeatureConfig,
     shift: u32,
+    /// With `groups` on: the word hashes of the group words, sorted, so
+    /// that a word is looked up by the hash its unigram needs anyway.
+    group_hashes: Vec<u64>,
 }
 
 const SEED_WORD: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -54,7 +57,18 @@ impl Vectorizer {
     pub fn new(config: FeatureConfig) -> Result<Self, SettingError> {
         config.validate()?;
         let shift = 64 - u32::from(config.buckets_log2);
-        Ok(Vectorizer { config, shift })
+        let mut group_hashes: Vec<u64> = match config.groups {
+            true => super::groups::words()
+                .map(|w| hash_str(SEED_WORD, w))
+                .collect(),
+            false => Vec::new(),
+        };
+        group_hashes.sort_unstable();
+        Ok(Vectorizer {
+            config,
+            shift,
+            group_hashes,
+        })
     }
 
     /// The settings.
@@ -93,7 +107,7 @@ impl Vectorizer {
         for (ti, token) in tokens.iter().enumerate() {
             let norm = text.get(token.norm.clone()).unwrap_or("");
             let (is_group, near_group) = if self.config.groups {
-                groups.at(ti, text, tokens)
+                groups.at(ti, text, tokens, &self.group_hashes)
             } else {
                 (false, false)
             };
@@ -447,7 +461,7 @@ impl GroupScan {
     /// Whether token `ti` is a group word, and whether it is a word near
     /// one (at most [`GROUP_REACH`] tokens before or after). Called with
     /// `ti` increasing.
-    fn at(&mut self, ti: usize, text: &str, tokens: &[Token]) -> (bool, bool) {
+    fn at(&mut self, ti: usize, text: &str, tokens: &[Token], hashes: &[u64]) -> (bool, bool) {
         if let Some(g) = self.next.filter(|&g| g < ti) {
             self.last = Some(g);
             self.next = None;
@@ -457,7 +471,12 @@ impl GroupScan {
             while let Some(t) = tokens.get(self.scanned) {
                 self.scanned += 1;
                 let word = text.get(t.norm.clone()).unwrap_or("");
-                if t.kind == TokenKind::Word && super::groups::is_group_word(word) {
+                // A group word is 3 to 13 bytes long: most words are
+                // decided on their length, the others on their hash.
+                if t.kind == TokenKind::Word
+                    && (3..=13).contains(&word.len())
+                    && hashes.binary_search(&hash_str(SEED_WORD, word)).is_ok()
+                {
                     self.next = Some(self.scanned - 1);
                     break;
                 }
