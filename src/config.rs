@@ -49,11 +49,22 @@ pub struct TrainingConfig {
     pub file: Option<PathBuf>,
 }
 
-/// Targets for the main rule's thresholds, met on the out-of-fold
+/// Targets for the policy's thresholds, met on the out-of-fold
 /// probabilities of the calibration sources: review at the highest
 /// threshold that still catches `review_recall` of the positive comments,
 /// reject at the lowest threshold whose precision is `reject_precision`.
-#[derive(Debug, Clone, Deserialize)]
+/// The two top-level targets are the main rule's; `heads` gives targets
+/// for the rules of other heads:
+///
+/// ```toml
+/// [thresholds]
+/// review_recall = 0.8
+/// reject_precision = 0.95
+///
+/// [thresholds.heads.threat]
+/// reject_precision = 0.9
+/// ```
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ThresholdTargets {
     /// Share of positive (uncivil) comments that must reach review.
@@ -62,6 +73,32 @@ pub struct ThresholdTargets {
     /// Precision required of rejections.
     #[serde(default)]
     pub reject_precision: Option<f64>,
+    /// Targets for the policy rule of each head named, other than the main
+    /// rule's.
+    #[serde(default)]
+    pub heads: BTreeMap<String, Targets>,
+}
+
+/// The targets of one rule's thresholds (see [`ThresholdTargets`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Targets {
+    /// Share of positive comments that must reach review.
+    #[serde(default)]
+    pub review_recall: Option<f64>,
+    /// Precision required of rejections.
+    #[serde(default)]
+    pub reject_precision: Option<f64>,
+}
+
+impl ThresholdTargets {
+    /// The main rule's targets.
+    pub fn main(&self) -> Targets {
+        Targets {
+            review_recall: self.review_recall,
+            reject_precision: self.reject_precision,
+        }
+    }
 }
 
 /// How comments are split into training and held-out parts.
@@ -276,17 +313,27 @@ impl TrainingConfig {
             return Err(SettingError::NoSources);
         }
         if let Some(t) = &self.thresholds {
-            for (name, v) in [
-                ("review_recall", t.review_recall),
-                ("reject_precision", t.reject_precision),
-            ] {
-                if v.is_some_and(|v| !(v > 0.0 && v <= 1.0)) {
-                    return Err(SettingError::range(
-                        format!("thresholds.{name}"),
-                        "in (0, 1]",
-                        v.unwrap_or(f64::NAN),
-                    ));
+            let each = std::iter::once((String::from("thresholds"), t.main())).chain(
+                t.heads
+                    .iter()
+                    .map(|(h, t)| (format!("thresholds.heads.{h}"), *t)),
+            );
+            for (at, targets) in each {
+                for (name, v) in [
+                    ("review_recall", targets.review_recall),
+                    ("reject_precision", targets.reject_precision),
+                ] {
+                    if v.is_some_and(|v| !(v > 0.0 && v <= 1.0)) {
+                        return Err(SettingError::range(
+                            format!("{at}.{name}"),
+                            "in (0, 1]",
+                            v.unwrap_or(f64::NAN),
+                        ));
+                    }
                 }
+            }
+            if let Some(h) = t.heads.keys().find(|h| !names.contains(h.as_str())) {
+                return Err(SettingError::UnknownHead { head: h.clone() });
             }
         }
         for name in &self.calibration.sources {

@@ -106,7 +106,7 @@ pub mod parallel;
 pub mod perturb;
 
 #[cfg(feature = "train")]
-pub use config::{Format, SourceConfig, SplitConfig, ThresholdTargets, TrainingConfig};
+pub use config::{Format, SourceConfig, SplitConfig, Targets, ThresholdTargets, TrainingConfig};
 pub use error::{Error, Result, SettingError};
 pub use features::{FeatureConfig, Norm, SparseRef, SparseVec, TermFrequency, Vectorizer};
 pub use model::calibration::{Calibration, Temperature};

@@ -138,12 +138,36 @@ impl Policy {
     ///
     /// See [`Policy::new`]; on error the policy is unchanged.
     pub fn set_thresholds(&mut self, review: Option<f64>, reject: Option<f64>) -> Result<()> {
+        self.set_rule_thresholds(0, review, reject)
+    }
+
+    /// As [`Policy::set_thresholds`], for rule `rule` of [`Policy::rules`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Policy::set_thresholds`], and
+    /// [`SettingError::OutOfRange`](crate::SettingError::OutOfRange) if
+    /// there is no such rule.
+    pub fn set_rule_thresholds(
+        &mut self,
+        rule: usize,
+        review: Option<f64>,
+        reject: Option<f64>,
+    ) -> Result<()> {
+        if rule >= self.rules.len() {
+            return Err(SettingError::range(
+                "the rule",
+                format!("below {}", self.rules.len()),
+                rule,
+            )
+            .into());
+        }
         let mut next = self.clone();
         if let Some(r) = review {
-            next.rules[0].review = Some(r);
+            next.rules[rule].review = Some(r);
         }
         if let Some(r) = reject {
-            next.rules[0].reject = Some(r);
+            next.rules[rule].reject = Some(r);
         }
         next.validate()?;
         *self = next;

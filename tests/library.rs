@@ -299,6 +299,7 @@ fn thresholds_are_chosen_for_their_targets() {
     config.thresholds = Some(ThresholdTargets {
         review_recall: Some(0.8),
         reject_precision: Some(0.95),
+        ..ThresholdTargets::default()
     });
     let data = Dataset::load(&config, &LoadOptions::default()).unwrap();
     let (model, report) = train(&config, &data, &TrainOptions::default()).unwrap();
@@ -315,10 +316,67 @@ fn thresholds_are_chosen_for_their_targets() {
     config.thresholds = Some(ThresholdTargets {
         review_recall: None,
         reject_precision: Some(0.99),
+        ..ThresholdTargets::default()
     });
     let (_, stricter) = train(&config, &data, &TrainOptions::default()).unwrap();
     if let Some(r) = stricter.thresholds.and_then(|t| t.reject) {
         assert!(r >= reject, "{r} < {reject}");
+    }
+}
+
+#[test]
+fn the_rules_of_other_heads_get_thresholds_for_their_targets() {
+    use civility::data::{Dataset, LoadOptions};
+    use civility::train::{train, TrainOptions};
+    use civility::{Error, SettingError, Targets, ThresholdTargets, TrainingConfig};
+    let mut config =
+        TrainingConfig::from_path(crate::util::repo_path("tests/data/small.toml")).unwrap();
+    let threat = Targets {
+        review_recall: Some(0.8),
+        reject_precision: Some(0.9),
+    };
+    config.thresholds = Some(ThresholdTargets {
+        heads: [("threat".to_string(), threat)].into(),
+        ..ThresholdTargets::default()
+    });
+    let data = Dataset::load(&config, &LoadOptions::default()).unwrap();
+    let (model, report) = train(&config, &data, &TrainOptions::default()).unwrap();
+    let chosen = &report.head_thresholds["threat"];
+    let rule = &model.policy().rules[1];
+    assert_eq!(rule.head, "threat");
+    assert_eq!(rule.review, chosen.review.or(Some(0.5)));
+    assert!(
+        chosen.reject.is_some() || chosen.review.is_some(),
+        "{chosen:?}"
+    );
+    if let Some(reject) = chosen.reject {
+        assert_eq!(rule.reject, Some(reject));
+    }
+    // The main rule keeps the configured thresholds: it has no targets.
+    assert_eq!(model.policy().main_rule().review, Some(0.5));
+    assert!(report
+        .thresholds
+        .is_some_and(|t| t.review.is_none() && t.reject.is_none()));
+
+    // A head without a rule of its own, or that does not exist, is refused.
+    for head in ["insult", "nonesuch"] {
+        config.thresholds = Some(ThresholdTargets {
+            heads: [(head.to_string(), threat)].into(),
+            ..ThresholdTargets::default()
+        });
+        let result = match Dataset::load(&config, &LoadOptions::default()) {
+            Ok(data) => train(&config, &data, &TrainOptions::default()).map(|_| ()),
+            Err(e) => Err(e),
+        };
+        assert!(
+            matches!(
+                result,
+                Err(Error::InvalidSetting(
+                    SettingError::Mismatch(_) | SettingError::UnknownHead { .. }
+                ))
+            ),
+            "{head}: {result:?}"
+        );
     }
 }
 

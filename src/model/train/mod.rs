@@ -60,6 +60,7 @@ use crate::data::{Dataset, Example, Part, SourceReport};
 use crate::error::{Error, Result, SettingError};
 use crate::pipeline::Pipeline;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// A step of training, as progress reports name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,8 +162,11 @@ pub struct TrainReport {
     pub train_examples: usize,
     /// Per head.
     pub heads: Vec<HeadTraining>,
-    /// Thresholds chosen for the configured targets.
+    /// Thresholds chosen for the configured targets of the main rule.
     pub thresholds: Option<ChosenThresholds>,
+    /// Thresholds chosen for `[thresholds.heads]`, by head.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub head_thresholds: BTreeMap<String, ChosenThresholds>,
 }
 
 /// The cross-fitting folds: a comment's fold is chosen by its hash.
@@ -248,12 +252,13 @@ pub fn train(
 
     let oof = oof::scores(config, data, &input, n_features, &mut refined, &progress);
     let (mut specs, heads) = calibrate::heads(config, data, &counts.total, examples, &oof);
-    let (policy, thresholds) = thresholds::policy(config, &specs, &oof)?;
+    let (policy, chosen) = thresholds::policy(config, &specs, &oof)?;
     let report = TrainReport {
         sources: data.reports.clone(),
         train_examples: train.len(),
         heads,
-        thresholds,
+        thresholds: chosen.main,
+        head_thresholds: chosen.heads,
     };
 
     let weights = specs

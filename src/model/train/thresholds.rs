@@ -1,15 +1,25 @@
-//! The policy: the configuration's, or a default one, with the main
-//! rule's thresholds chosen for the configured targets on out-of-fold
+//! The policy: the configuration's, or a default one, with the
+//! thresholds of the main rule (and of the other rules named in
+//! `[thresholds.heads]`) chosen for the configured targets on out-of-fold
 //! probabilities.
 
 use super::oof::{calibrates, calibration_rows, OofRow, OutOfFold};
 use super::ChosenThresholds;
-use crate::config::{ThresholdTargets, TrainingConfig};
+use crate::config::{Targets, TrainingConfig};
 use crate::error::{Result, SettingError};
 use crate::metrics;
 use crate::model::calibration;
 use crate::model::HeadSpec;
 use crate::policy::{Policy, Rule};
+use std::collections::BTreeMap;
+
+/// The thresholds chosen for the `[thresholds]` targets: the main
+/// rule's, and those of the rules of the heads `[thresholds.heads]` names.
+#[derive(Debug, Default)]
+pub(super) struct Chosen {
+    pub main: Option<ChosenThresholds>,
+    pub heads: BTreeMap<String, ChosenThresholds>,
+}
 
 /// The model's policy, and the thresholds chosen for the `[thresholds]`
 /// targets, if any.
@@ -17,15 +27,47 @@ pub(super) fn policy(
     config: &TrainingConfig,
     heads: &[HeadSpec],
     oof: &[OutOfFold],
-) -> Result<(Policy, Option<ChosenThresholds>)> {
+) -> Result<(Policy, Chosen)> {
     let mut policy = match &config.policy {
         Some(p) => p.clone(),
         None => default_policy(heads)?,
     };
+    let mut chosen = Chosen::default();
     let Some(targets) = &config.thresholds else {
-        return Ok((policy, None));
+        return Ok((policy, chosen));
     };
-    let rule = policy.main_rule().clone();
+    chosen.main = choose_for(config, &mut policy, 0, &targets.main(), heads, oof)?;
+    for (head, targets) in &targets.heads {
+        let rule = policy
+            .rules
+            .iter()
+            .position(|r| r.head == *head)
+            .filter(|&r| r > 0)
+            .ok_or_else(|| {
+                SettingError::Mismatch(format!(
+                    "thresholds.heads.{head}: the policy has no rule for head {head:?} \
+                     besides the main rule (whose targets are [thresholds] itself)"
+                ))
+            })?;
+        if let Some(c) = choose_for(config, &mut policy, rule, targets, heads, oof)? {
+            chosen.heads.insert(head.clone(), c);
+        }
+    }
+    Ok((policy, chosen))
+}
+
+/// Chooses the thresholds of rule `r` of `policy` for `targets` on its
+/// head's out-of-fold probabilities, and sets them. `None` for a rule
+/// whose head is not binary.
+fn choose_for(
+    config: &TrainingConfig,
+    policy: &mut Policy,
+    r: usize,
+    targets: &Targets,
+    heads: &[HeadSpec],
+    oof: &[OutOfFold],
+) -> Result<Option<ChosenThresholds>> {
+    let rule = policy.rules[r].clone();
     let h = heads
         .iter()
         .position(|x| x.name == rule.head)
@@ -35,7 +77,7 @@ pub(super) fn policy(
     let head = &heads[h];
     let label = head.labels.iter().position(|l| *l == rule.label);
     let (Some(p), Some(label)) = (head.positive(), label) else {
-        return Ok((policy, None));
+        return Ok(None);
     };
     // Out-of-fold probabilities of the rows the calibration map was fitted
     // on: a threshold is a calibrated probability, so it is chosen where
@@ -61,19 +103,18 @@ pub(super) fn policy(
         .collect();
     let truth: Vec<bool> = rows.iter().map(|o| o.label == label).collect();
     let (review, reject) = choose(targets, &rule, &probs, &truth);
-    policy.set_thresholds(review, reject)?;
-    let chosen = ChosenThresholds {
+    policy.set_rule_thresholds(r, review, reject)?;
+    Ok(Some(ChosenThresholds {
         review,
         reject,
         comments: rows.len() as u64,
-    };
-    Ok((policy, Some(chosen)))
+    }))
 }
 
 /// The review and reject thresholds that meet `targets` on `probs`
 /// against `truth`, kept consistent with the values of `rule` in force.
 fn choose(
-    targets: &ThresholdTargets,
+    targets: &Targets,
     rule: &Rule,
     probs: &[f64],
     truth: &[bool],
