@@ -434,6 +434,57 @@ mod tests {
         assert_eq!(report.confusion.counts, vec![vec![0; 3]; 3]);
     }
 
+    /// The categories `training-data/judgements.jsonl` may use (its README).
+    const CATEGORIES: [&str; 15] = [
+        "civil_disagreement",
+        "criticism",
+        "sarcasm",
+        "insult",
+        "profanity_abuse",
+        "positive_profanity",
+        "reported_speech",
+        "self_identification",
+        "group_mention",
+        "counter_speech",
+        "group_attack",
+        "veiled_threat",
+        "explicit_threat",
+        "short",
+        "gibberish",
+    ];
+
+    #[test]
+    fn our_judgements_parse_and_use_the_listed_categories() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let rows = read_judgements(dir.join("training-data/judgements.jsonl")).unwrap();
+        assert!(rows.len() >= 200, "{} rows", rows.len());
+        let mut counts = BTreeMap::new();
+        for r in &rows {
+            assert!(
+                CATEGORIES.contains(&r.category.as_str()),
+                "line {}: category {:?}",
+                r.line,
+                r.category
+            );
+            *counts.entry(r.category.as_str()).or_insert(0) += 1;
+        }
+        for category in CATEGORIES {
+            let n = counts.get(category).copied().unwrap_or(0);
+            assert!((10..=25).contains(&n), "{category}: {n} rows");
+        }
+        // Judgements measure the model and are never trained on: no
+        // training configuration names the file.
+        for folder in ["models", "tests/data"] {
+            for entry in std::fs::read_dir(dir.join(folder)).unwrap() {
+                let path = entry.unwrap().path();
+                if path.extension().is_some_and(|e| e == "toml") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    assert!(!text.contains("judgements"), "{}", path.display());
+                }
+            }
+        }
+    }
+
     #[test]
     fn malformed_rows_are_named() {
         let cases = [
