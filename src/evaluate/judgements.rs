@@ -254,8 +254,11 @@ pub fn judge(moderator: &Moderator, judgements: &[Judgement], threads: usize) ->
     )
 }
 
-/// Reads a judgement file (JSON Lines, see the [module docs](self)); blank
-/// lines are skipped.
+/// Reads a judgement file: JSON Lines, one object per line, such as
+/// `{"text": "Well said.", "decision": "allow", "category": "short"}`.
+/// `text` and `decision` (`allow`, `review` or `reject`) are required,
+/// `category` and `note` optional (see [`Judgement`]); other fields are
+/// ignored and blank lines skipped.
 ///
 /// # Errors
 ///
