@@ -28,7 +28,8 @@ enum SplitArg {
 }
 
 /// Evaluate a model on labelled comments: ROC AUC, PR AUC, precision,
-/// recall, F1, confusion matrices, calibration error.
+/// recall, F1, confusion matrices, calibration error; or its decisions
+/// against a moderator's (--judgements).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   # the built-in model on our own validation comments
