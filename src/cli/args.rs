@@ -52,7 +52,9 @@ pub fn load_model(path: Option<&PathBuf>) -> Result<Moderator> {
 #[derive(Debug, clap::Args)]
 pub struct DataArgs {
     /// Data files (JSONL or CSV), when no --config is given.
-    #[arg(value_name = "FILE", required_unless_present = "config")]
+    // Required through each subcommand's `data` group: eval also takes
+    // --judgements instead.
+    #[arg(value_name = "FILE")]
     files: Vec<PathBuf>,
     /// Configuration (TOML): pipeline, heads, sources and their label rules.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["files", "head", "text"])]

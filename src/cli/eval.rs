@@ -1,8 +1,10 @@
 //! `civility eval`: measure a model on labelled comments, optionally
 //! against a second model (`--compare`) and with plots (`--plot`).
 
-// A child module, because the command-line modules are declared in
-// `cli/mod.rs` and plotting is only part of `eval`.
+// Child modules, because the command-line modules are declared in
+// `cli/mod.rs` and plotting and moderator judgements are only part of
+// `eval`.
+mod judgements;
 mod plot;
 
 use super::args::{DataArgs, ModelArgs};
@@ -26,7 +28,8 @@ enum SplitArg {
 }
 
 /// Evaluate a model on labelled comments: ROC AUC, PR AUC, precision,
-/// recall, F1, confusion matrices, calibration error.
+/// recall, F1, confusion matrices, calibration error; or its decisions
+/// against a moderator's (--judgements).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   # the built-in model on our own validation comments
@@ -43,10 +46,20 @@ enum SplitArg {
   civility eval --config models/default.toml --model old.civ --compare new.civ --json
   # how disguised spellings (1d10t, i.d.i.o.t, іdiot, ...) move the scores
   civility eval training-data/validation.jsonl --head incivility --perturb
+  # how often the model decides as a moderator did, per category
+  civility eval --judgements training-data/judgements.jsonl
+  # the same for my.civ, the first 10 disagreements, or all of it as JSON
+  civility eval --judgements training-data/judgements.jsonl --model my.civ --disagreements 10
+  civility eval --judgements training-data/judgements.jsonl --json
 
 With --config the default split is the held-out part; with FILEs it is every row.
 --plot writes DIR/<head>-roc, -pr and -reliability per binary head and
-DIR/<head>-confusion per multi-class head, each as .svg and .png.")]
+DIR/<head>-confusion per multi-class head, each as .svg and .png.
+A judgement file has one JSON object per line: {\"text\": ..., \"decision\":
+\"allow\" | \"review\" | \"reject\", \"category\": ...} (category optional).")]
+#[command(group(
+    clap::ArgGroup::new("data").required(true).args(["files", "config", "judgements"])
+))]
 pub struct EvalArgs {
     #[command(flatten)]
     data: DataArgs,
@@ -75,10 +88,29 @@ pub struct EvalArgs {
     /// scores move.
     #[arg(long, conflicts_with_all = ["compare", "plot"])]
     perturb: bool,
+    /// Instead of the usual report: how often the model's decision is the
+    /// one a moderator took, overall and per category, on a JSON Lines file
+    /// of {"text", "decision", "category"} rows.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = [
+            "files", "config", "head", "text", "exclude", "only", "skip_invalid",
+            "split", "plot", "compare", "perturb",
+        ]
+    )]
+    judgements: Option<PathBuf>,
+    /// With --judgements: list at most N of the rows where the model
+    /// decided otherwise (default: all of them).
+    #[arg(long, value_name = "N", requires = "judgements")]
+    disagreements: Option<usize>,
 }
 
 pub fn run(args: EvalArgs) -> Result<ExitCode> {
     let moderator = args.model.load()?;
+    if let Some(path) = &args.judgements {
+        return judgements::run(&moderator, path, &args);
+    }
     let other = match &args.compare {
         Some(path) => Some(
             args.model

@@ -22,6 +22,7 @@ use std::process::ExitCode;
 
 The model is written to a temporary file and renamed over OUT only when complete.
 See models/default.toml for the configuration format (sources, label rules, heads).")]
+#[command(group(clap::ArgGroup::new("data").required(true).args(["files", "config"])))]
 pub struct TrainArgs {
     #[command(flatten)]
     data: DataArgs,

@@ -471,7 +471,7 @@ mod shortcut {
     #[test]
     fn our_comments() {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/training-data");
-        for file in ["comments.jsonl", "validation.jsonl"] {
+        for file in ["comments.jsonl", "validation.jsonl", "judgements.jsonl"] {
             let data = std::fs::read_to_string(format!("{dir}/{file}")).unwrap();
             for line in data.lines() {
                 let row: serde_json::Value = serde_json::from_str(line).unwrap();

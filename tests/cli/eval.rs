@@ -550,3 +550,126 @@ fn eval_perturb_reports_every_family() {
     human.assert_success();
     assert!(human.stdout.contains("leetspeak"), "{}", human.stdout);
 }
+
+/// `eval --judgements` on the six rows of `tests/data/judgements-tiny.jsonl`
+/// (three categories, one of them the `-` of rows without a category).
+fn judge_tiny(extra: &[&str]) -> crate::util::Output {
+    let mut args = vec!["eval", "--judgements", "tests/data/judgements-tiny.jsonl"];
+    args.extend_from_slice(extra);
+    civility(&args, b"")
+}
+
+#[test]
+fn eval_judgements_json_counts_add_up() {
+    let out = judge_tiny(&["--json"]);
+    out.assert_success();
+    let v = out.json();
+    assert_eq!(v["comments"], 6);
+    let agreed = v["agreed"].as_u64().unwrap();
+    let disagreements = v["disagreements"].as_array().unwrap();
+    assert_eq!(agreed + disagreements.len() as u64, 6);
+    let lenient = v["too_lenient"].as_u64().unwrap();
+    let strict = v["too_strict"].as_u64().unwrap();
+    assert_eq!(lenient + strict, disagreements.len() as u64);
+    let agreement = v["agreement"].as_f64().unwrap();
+    assert!((agreement - agreed as f64 / 6.0).abs() < 1e-12, "{v}");
+    // The confusion's rows are the moderator's decisions: 3 allow, 1
+    // review, 2 reject; its diagonal is the agreement.
+    let counts = v["confusion"]["counts"].as_array().unwrap();
+    let row_sums: Vec<u64> = counts
+        .iter()
+        .map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n.as_u64().unwrap())
+                .sum()
+        })
+        .collect();
+    assert_eq!(row_sums, [3, 1, 2]);
+    let diagonal: u64 = (0..3).map(|i| counts[i][i].as_u64().unwrap()).sum();
+    assert_eq!(diagonal, agreed);
+    let categories: Vec<(&str, u64)> = v["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["category"].as_str().unwrap(),
+                c["comments"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(categories, [("-", 1), ("insult", 3), ("short", 2)]);
+    for d in disagreements {
+        assert_ne!(d["expected"], d["got"], "{d}");
+        assert!(d["line"].as_u64().unwrap() >= 1, "{d}");
+        assert!(d["text"].is_string() && d["incivility"].is_f64(), "{d}");
+    }
+}
+
+#[test]
+fn eval_judgements_prints_the_table_the_confusion_and_the_disagreements() {
+    let json = judge_tiny(&["--json"]).json();
+    let out = judge_tiny(&[]);
+    out.assert_success();
+    let s = &out.stdout;
+    assert!(s.starts_with("6 judgements: "), "{s}");
+    assert!(s.contains("model: allow review reject"), "{s}");
+    for category in ["insult ", "short ", "- ", "all "] {
+        assert!(
+            s.lines().any(|l| l.starts_with(category)),
+            "{category}: {s}"
+        );
+    }
+    assert!(s.contains("moderator \\ model"), "{s}");
+    let n = json["disagreements"].as_array().unwrap().len();
+    if n > 0 {
+        assert!(s.contains(&format!("disagreements ({n}")), "{s}");
+        let first = &json["disagreements"][0];
+        assert!(
+            s.contains(&format!("line {}  ", first["line"])),
+            "{first}: {s}"
+        );
+    }
+}
+
+#[test]
+fn eval_judgements_lists_only_as_many_disagreements_as_asked() {
+    // Thresholds that review everything: the three allowed rows disagree.
+    let out = judge_tiny(&["--review", "0", "--reject", "1", "--disagreements", "1"]);
+    out.assert_success();
+    let s = &out.stdout;
+    assert_eq!(s.matches("  line ").count(), 1, "{s}");
+    assert!(s.contains("the first 1"), "{s}");
+    assert!(s.contains("more (--disagreements N"), "{s}");
+}
+
+#[test]
+fn eval_judgements_reports_a_bad_line_and_an_empty_file() {
+    let env = TestEnv::new();
+    let bad = env.write(
+        "bad.jsonl",
+        "{\"text\": \"Fine.\", \"decision\": \"allow\"}\n{\"text\": \"Hm.\", \"decision\": \"maybe\"}\n",
+    );
+    let out = env.run(&["eval", "--judgements", bad.to_str().unwrap()], b"");
+    out.assert_code(2)
+        .stderr_has(&format!("{}:2:", bad.display()))
+        .stderr_has("\"decision\" must be");
+    let missing = env.write("missing.jsonl", "{\"text\": \"Fine.\"}\n");
+    env.run(&["eval", "--judgements", missing.to_str().unwrap()], b"")
+        .assert_code(2)
+        .stderr_has(":1: missing field \"decision\"");
+    let empty = env.write("empty.jsonl", "\n");
+    env.run(&["eval", "--judgements", empty.to_str().unwrap()], b"")
+        .assert_code(2)
+        .stderr_has("no judgements");
+}
+
+#[test]
+fn eval_judgements_takes_no_labelled_data_flags() {
+    let out = judge_tiny(&["--split", "all"]);
+    out.assert_code(2).stderr_has("cannot be used with");
+    let out = civility(&["eval", "--disagreements", "3"], b"");
+    out.assert_code(2);
+}

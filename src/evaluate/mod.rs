@@ -6,6 +6,16 @@
 //! F1 and the confusion matrix. Heads are matched to the data by name and
 //! labels by their text, so a model can be evaluated on any data whose
 //! configuration labels some of its heads.
+//!
+//! [`judge`] measures something else: how often the model's decision is
+//! the one a moderator took, on a file of [`Judgement`]s.
+
+mod judgements;
+
+pub use judgements::{
+    judge, read_judgements, CategoryAgreement, Disagreement, Judgement, JudgementReport, DECISIONS,
+    NO_CATEGORY,
+};
 
 use crate::data::{Dataset, Part};
 use crate::metrics::{self, BinaryConfusion, ConfusionMatrix, ReliabilityBin};
