@@ -41,7 +41,7 @@ enum SplitArg {
   civility eval training-data/validation.jsonl --compare my.civ --plot plots/
   # two model files, as {\"a\": ..., \"b\": ...}
   civility eval --config models/default.toml --model old.civ --compare new.civ --json
-  # how disguised spellings (1d10t, i.d.i.o.t, іdiot, ...) move the scores
+  # how disguised spellings (1d10t, i.d.i.o.t, іdiot, ...) and typos (idoit, idot, iddiot) move the scores
   civility eval training-data/validation.jsonl --head incivility --perturb
 
 With --config the default split is the held-out part; with FILEs it is every row.
@@ -71,8 +71,8 @@ pub struct EvalArgs {
     compare: Option<PathBuf>,
     /// Instead of the usual report: disguise the words that drive each
     /// comment's incivility score in every obfuscation family (leetspeak,
-    /// separators, homoglyphs, ...) and report how ROC AUC and the mean
-    /// scores move.
+    /// separators, homoglyphs, ...; typos: letters swapped, dropped,
+    /// doubled) and report how ROC AUC and the mean scores move.
     #[arg(long, conflicts_with_all = ["compare", "plot"])]
     perturb: bool,
 }
