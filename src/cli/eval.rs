@@ -33,6 +33,8 @@ enum SplitArg {
   civility eval training-data/validation.jsonl --head incivility --head insult --head tone
   # a model on the held-out split of its training configuration
   civility eval --model my.civ --config models/default.toml
+  # a model from `civility train comments.jsonl ...`, on the part it held out
+  civility eval --model my.civ comments.jsonl --head incivility --split holdout
   # one corpus only, as JSON
   civility eval --config models/default.toml --only civil-comments --json
   # ROC, precision-recall and reliability plots, confusion heat maps (SVG and PNG)
@@ -44,7 +46,9 @@ enum SplitArg {
   # how disguised spellings (1d10t, i.d.i.o.t, іdiot, ...) and typos (idoit, idot, iddiot) move the scores
   civility eval training-data/validation.jsonl --head incivility --perturb
 
-With --config the default split is the held-out part; with FILEs it is every row.
+With --config the default split is the held-out part; with FILEs it is every row,
+and --split holdout is the part `civility train FILE` held out (with the same
+--holdout, --text and --skip-invalid).
 --plot writes DIR/<head>-roc, -pr and -reliability per binary head and
 DIR/<head>-confusion per multi-class head, each as .svg and .png.")]
 pub struct EvalArgs {

@@ -19,9 +19,16 @@ use std::process::ExitCode;
   civility train comments.jsonl --head incivility --head tone -o my.civ
   # a CSV whose text column is \"body\", skipping malformed rows
   civility train data.csv --text body --head toxic --skip-invalid -o my.civ
+  # train on every comment, holding none out
+  civility train comments.jsonl --head incivility --holdout 0 -o my.civ
   # leave one corpus out, to test on it afterwards
   civility train --config models/default.toml --exclude goemotions -o no-ge.civ
 
+With FILEs it trains with the settings of models/default.toml that do not depend
+on its corpora, each file's labels balanced and thresholds chosen as the default
+model's are (review catches 80% of positive comments, rejections 95% precise;
+with fewer than 50 comments of a label it warns and keeps 0.5 and 0.9). It holds
+out 10% (--holdout) and prints the eval command for exactly that part.
 The model is written to a temporary file and renamed over OUT only when complete.
 See models/default.toml for the configuration format (sources, label rules, heads).")]
 pub struct TrainArgs {
@@ -203,7 +210,11 @@ fn print_policy(
 /// model on exactly that part: the same files, text field, heads, invalid
 /// rows skipped or not, and fraction (the hash that chose the part is the
 /// same in `eval`).
-fn print_holdout(out: &mut impl Write, args: &TrainArgs, report: &TrainReport) -> std::io::Result<()> {
+fn print_holdout(
+    out: &mut impl Write,
+    args: &TrainArgs,
+    report: &TrainReport,
+) -> std::io::Result<()> {
     let kept: u64 = report.sources.iter().map(|s| s.kept).sum();
     let held: u64 = report.sources.iter().map(|s| s.holdout).sum();
     let fraction = args.data.holdout;
