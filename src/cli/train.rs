@@ -119,7 +119,12 @@ const THRESHOLD_MIN_PER_LABEL: usize = 50;
 /// comments of each label to choose them on; otherwise drops them, so that
 /// the model keeps review at 0.5 and reject at 0.9, and says why.
 fn drop_thresholds_without_data(config: &mut TrainingConfig, data: &Dataset) -> Option<String> {
-    config.thresholds.as_ref()?;
+    let targets = config.thresholds.as_ref()?;
+    let percent = |t: Option<f64>| t.map_or_else(|| "-".into(), |t| format!("{:.0}%", t * 100.0));
+    let (recall, precision) = (
+        percent(targets.review_recall),
+        percent(targets.reject_precision),
+    );
     let (h, head) = data
         .heads
         .iter()
@@ -136,19 +141,15 @@ fn drop_thresholds_without_data(config: &mut TrainingConfig, data: &Dataset) -> 
         return None;
     }
     config.thresholds = None;
-    let negative = head.labels[1 - usize::from(positive)].as_str();
+    let positive = head.labels[usize::from(positive)].as_str();
+    let negative = head.labels[1 - usize::from(head.positive? == 1)].as_str();
     Some(format!(
-        "{}: {} {} and {} {} training comments; choosing thresholds (review \
-         catching 80% of {}, rejections 95% precise) needs at least {} of each, \
-         so the model reviews at P >= 0.5 and rejects at P >= 0.9 (change them \
-         when scoring with --review and --reject)",
-        head.name,
-        counts[1],
-        head.labels[usize::from(positive)],
-        counts[0],
-        negative,
-        head.labels[usize::from(positive)],
-        THRESHOLD_MIN_PER_LABEL,
+        "{}: {} {positive} and {} {negative} training comments; choosing thresholds \
+         (review catching {recall} of {positive}, rejections {precision} precise) \
+         needs at least {THRESHOLD_MIN_PER_LABEL} of each, so the model reviews at \
+         P >= 0.5 and rejects at P >= 0.9 (change them when scoring with --review \
+         and --reject)",
+        head.name, counts[1], counts[0],
     ))
 }
 
