@@ -18,6 +18,9 @@ use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
+/// The configuration the default model is trained with.
+const SHIPPED_CONFIG: &str = include_str!("../models/default.toml");
+
 /// A training configuration: pipeline, heads, calibration, split, policy
 /// and data sources.
 #[derive(Debug, Clone, Deserialize)]
@@ -203,22 +206,72 @@ impl TrainingConfig {
     }
 
     /// A configuration for the simple case: files whose fields are named
-    /// after the heads, with the text in `text_field`.
+    /// after the heads, with the text in `text_field` (what `civility train
+    /// FILE --head NAME` trains).
+    ///
+    /// It takes from the shipped configuration, `models/default.toml`
+    /// (compiled in), every setting that does not depend on which corpora
+    /// it trains on, since those are what make the default model work:
+    ///
+    /// | setting | taken | why |
+    /// |---|---|---|
+    /// | `[pipeline]` | all of it | normalization, n-grams, unit-length vectors and negation suit any comments |
+    /// | head `alpha`, `variant`, `shrink`, `refine`, `calibration`, `calibrate`, `balance`, `tune_bias` | from the shipped head of the same name; a head it does not have takes those of its `insult` head, a plain binary head | smoothing suited to unit-length vectors, the refinement, the calibration map |
+    /// | head `labels`, `positive` | no | the labels are the file's own |
+    /// | `[calibration] folds`, `method` | yes | |
+    /// | `[calibration] sources` | no: every file | they name the shipped corpora |
+    /// | `[thresholds]` | yes | review catches 80% of the positive comments, rejections are 95% precise |
+    /// | `[split] seed`, `holdout` | yes (10% held out) | the caller may change `split.holdout` |
+    /// | `[[policy.rules]]` | no: review at 0.5 and reject at 0.9 on the first binary head, then chosen for `[thresholds]` | the other rules are for the shipped heads |
+    ///
+    /// Each file is a source with `balance` on: every label of a head gets
+    /// the same total weight in training, so that a file that is mostly one
+    /// class does not teach the model that every comment is of that class.
+    /// Probabilities are still calibrated to the file's own mix of labels.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use civility::TrainingConfig;
+    /// use std::path::PathBuf;
+    ///
+    /// let files = [PathBuf::from("ours.jsonl")];
+    /// let mut config = TrainingConfig::from_files(&files, "text", &["incivility".into()]);
+    /// config.split.holdout = 0.0; // train on every comment
+    /// assert_eq!(config.heads[0].alpha, 0.1);
+    /// assert!(config.sources[0].balance);
+    /// assert!(config.thresholds.is_some());
+    /// config.validate()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn from_files(files: &[PathBuf], text_field: &str, heads: &[String]) -> TrainingConfig {
+        let shipped = TrainingConfig::shipped();
+        let generic = shipped.heads.iter().find(|h| h.name == "insult");
         let heads: Vec<HeadConfig> = heads
             .iter()
-            .map(|h| HeadConfig {
-                name: h.clone(),
-                labels: None,
-                positive: None,
-                variant: Variant::Multinomial,
-                alpha: 1.0,
-                shrink: 0.0,
-                calibrate: CalibrationWeights::Natural,
-                calibration: None,
-                balance: false,
-                tune_bias: false,
-                refine: None,
+            .map(|name| {
+                let base = shipped.heads.iter().find(|h| h.name == *name).or(generic);
+                match base {
+                    Some(base) => HeadConfig {
+                        name: name.clone(),
+                        labels: None,
+                        positive: None,
+                        ..base.clone()
+                    },
+                    None => HeadConfig {
+                        name: name.clone(),
+                        labels: None,
+                        positive: None,
+                        variant: Variant::Multinomial,
+                        alpha: 1.0,
+                        shrink: 0.0,
+                        calibrate: CalibrationWeights::Natural,
+                        calibration: None,
+                        balance: false,
+                        tune_bias: false,
+                        refine: None,
+                    },
+                }
             })
             .collect();
         let sources = files
@@ -234,7 +287,7 @@ impl TrainingConfig {
                 weight: 1.0,
                 max_rows: None,
                 holdout_only: false,
-                balance: false,
+                balance: true,
                 heads: heads
                     .iter()
                     .map(|h| {
@@ -250,15 +303,26 @@ impl TrainingConfig {
             })
             .collect();
         TrainingConfig {
-            pipeline: PipelineConfig::default(),
+            pipeline: shipped.pipeline,
             heads,
-            split: SplitConfig::default(),
-            calibration: CalibrationConfig::default(),
+            split: shipped.split,
+            calibration: CalibrationConfig {
+                sources: Vec::new(),
+                ..shipped.calibration
+            },
             policy: None,
-            thresholds: None,
+            thresholds: shipped.thresholds,
             sources,
             file: None,
         }
+    }
+
+    /// The shipped configuration, `models/default.toml`, as compiled in:
+    /// the source of [`TrainingConfig::from_files`]'s settings. Its
+    /// sources' paths are as the file writes them (relative to `models/`).
+    fn shipped() -> TrainingConfig {
+        // A test parses it: it is part of the crate, not user input.
+        toml::from_str(SHIPPED_CONFIG).expect("models/default.toml is a valid configuration")
     }
 
     /// Checks the configuration's values.
@@ -375,5 +439,64 @@ impl TrainingConfig {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::Norm;
+    use crate::model::params::CalibrationMethod;
+
+    #[test]
+    fn the_shipped_configuration_parses_and_validates() {
+        let shipped = TrainingConfig::shipped();
+        shipped.validate().unwrap();
+        assert!(shipped.heads.iter().any(|h| h.name == "insult"));
+    }
+
+    /// The simple path takes the shipped settings that do not depend on
+    /// the corpora, head by head.
+    #[test]
+    fn files_take_the_shipped_settings() {
+        let heads = ["incivility", "tone", "toxic"].map(String::from);
+        let config = TrainingConfig::from_files(&[PathBuf::from("x.csv")], "body", &heads);
+        config.validate().unwrap();
+        let shipped = TrainingConfig::shipped();
+        assert_eq!(
+            format!("{:?}", config.pipeline),
+            format!("{:?}", shipped.pipeline)
+        );
+        assert_eq!(config.pipeline.features.norm, Norm::L2);
+        assert!(config.pipeline.features.negation);
+
+        let [incivility, tone, toxic] = [0, 1, 2].map(|i| &config.heads[i]);
+        assert_eq!(incivility.name, "incivility");
+        assert_eq!((incivility.alpha, incivility.shrink), (0.1, 0.25));
+        assert_eq!(incivility.calibration, Some(CalibrationMethod::Isotonic));
+        assert!(incivility.refine.is_some());
+        // The labels are the file's own.
+        assert!(incivility.labels.is_none() && incivility.positive.is_none());
+        assert_eq!(tone.variant, Variant::Complement);
+        assert!(tone.tune_bias && tone.balance);
+        // A head the shipped configuration does not have: a plain binary one.
+        assert_eq!(toxic.name, "toxic");
+        assert_eq!((toxic.alpha, toxic.shrink), (0.1, 0.0));
+        assert_eq!(toxic.variant, Variant::Multinomial);
+        assert!(toxic.refine.is_some() && !toxic.tune_bias);
+
+        assert_eq!(config.calibration.folds, shipped.calibration.folds);
+        assert!(config.calibration.sources.is_empty());
+        let targets = config.thresholds.as_ref().unwrap();
+        assert_eq!(targets.review_recall, Some(0.8));
+        assert_eq!(targets.reject_precision, Some(0.95));
+        assert!(config.policy.is_none());
+        assert_eq!(config.split.holdout, 0.1);
+
+        let source = &config.sources[0];
+        assert_eq!((source.name.as_str(), source.text.as_str()), ("x", "body"));
+        assert!(source.balance);
+        assert_eq!(source.heads.len(), 3);
+        assert_eq!(source.heads["toxic"].field, "toxic");
     }
 }

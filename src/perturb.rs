@@ -4,7 +4,9 @@
 //! Each [`Family`] rewrites chosen words of a comment the way evaders do
 //! (Hosseini et al. 2017, "Deceiving Google's Perspective API"): "idiot"
 //! becomes "1d10t", "i.d.i.o.t", "i d i o t", "idiiot", "id*ot", "іdiot"
-//! with a Cyrillic і, "id\u{200B}iot" with a zero-width space, and so on.
+//! with a Cyrillic і, "id\u{200B}iot" with a zero-width space, and so on;
+//! and it misspells them the way hurried or evasive typing does: "idoit",
+//! "idot", "iddiot" ([`Family::TYPOS`]).
 //! [`perturb`] rewrites the words that push a comment's incivility score up
 //! the most — what an evader would target — deterministically, so a
 //! report can be reproduced. `civility eval --perturb` and the tests use it.
@@ -37,11 +39,17 @@ pub enum Family {
     Fullwidth,
     /// Alternating case: "IdIoT".
     MixedCase,
+    /// A typo: two adjacent letters swapped, "idoit".
+    Swapped,
+    /// A typo: one letter dropped, "idot".
+    Dropped,
+    /// A typo: one letter doubled, "iddiot".
+    Doubled,
 }
 
 impl Family {
-    /// Every family, in report order.
-    pub const ALL: [Family; 11] = [
+    /// Every family, in report order: the disguises, then the typos.
+    pub const ALL: [Family; 14] = [
         Family::Leetspeak,
         Family::Separators,
         Family::Spaced,
@@ -53,7 +61,16 @@ impl Family {
         Family::Diacritics,
         Family::Fullwidth,
         Family::MixedCase,
+        Family::Swapped,
+        Family::Dropped,
+        Family::Doubled,
     ];
+
+    /// The typos: misspellings rather than disguises. None of them touches
+    /// a word's first letter (readers still read the word), and none leaves
+    /// the word as it was. The normalizer does not undo them: a misspelt
+    /// word keeps only the character n-grams the typo did not break.
+    pub const TYPOS: [Family; 3] = [Family::Swapped, Family::Dropped, Family::Doubled];
 
     /// Whether a normalizer with `config` undoes this disguise exactly
     /// (look-alike letters, invisible characters, accents, fullwidth
@@ -84,16 +101,59 @@ impl Family {
             Family::Diacritics => "diacritics",
             Family::Fullwidth => "fullwidth",
             Family::MixedCase => "mixed-case",
+            Family::Swapped => "swapped",
+            Family::Dropped => "dropped",
+            Family::Doubled => "doubled",
         }
     }
 
     /// Rewrites one word (ASCII letters only; other characters are kept).
     /// `salt` varies the choice of position where the family has one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use civility::perturb::Family;
+    ///
+    /// assert_eq!(Family::Leetspeak.apply("idiot", 0), "1d107");
+    /// assert_eq!(Family::Swapped.apply("idiot", 1), "idoit");
+    /// assert_eq!(Family::Dropped.apply("idiot", 1), "idot");
+    /// assert_eq!(Family::Doubled.apply("idiot", 0), "iddiot");
+    /// ```
     pub fn apply(self, word: &str, salt: u64) -> String {
         let chars: Vec<char> = word.chars().collect();
         let n = chars.len();
         let mut out = String::with_capacity(word.len() * 3);
         match self {
+            Family::Swapped => {
+                // Pairs after the first letter whose swap changes the word.
+                let pairs: Vec<usize> = (1..n.saturating_sub(1))
+                    .filter(|&i| chars[i] != chars[i + 1])
+                    .collect();
+                if pairs.is_empty() {
+                    // Every letter after the first is the same ("zoo"): no
+                    // swap changes the word, so it loses one of them.
+                    return Family::Dropped.apply(word, salt);
+                }
+                let at = pairs[(salt as usize) % pairs.len()];
+                let mut chars = chars;
+                chars.swap(at, at + 1);
+                out.extend(chars);
+            }
+            Family::Dropped | Family::Doubled => {
+                // Any letter but the first. (A one-letter word is left
+                // as it is: [`perturb`] rewrites words of three letters or
+                // more.)
+                let at = 1 + (salt as usize) % n.saturating_sub(1).max(1);
+                for (i, &c) in chars.iter().enumerate() {
+                    if i != at || self == Family::Doubled {
+                        out.push(c);
+                    }
+                    if i == at && self == Family::Doubled {
+                        out.push(c);
+                    }
+                }
+            }
             Family::Leetspeak => {
                 for &c in &chars {
                     out.push(match c.to_ascii_lowercase() {
@@ -285,6 +345,114 @@ mod tests {
         assert_eq!(Family::Split.apply("idiot", 0).matches('.').count(), 1);
     }
 
+    /// Each typo, word by word and position by position.
+    #[test]
+    fn typos_rewrite_as_documented() {
+        let cases = [
+            // (family, word, salt, expected)
+            (Family::Swapped, "idiot", 0, "iidot"),
+            (Family::Swapped, "idiot", 1, "idoit"),
+            (Family::Swapped, "idiot", 2, "idito"),
+            (Family::Swapped, "idiot", 3, "iidot"),
+            // Only the pairs whose swap changes the word: "ll" is skipped.
+            (Family::Swapped, "silly", 0, "slily"),
+            (Family::Swapped, "silly", 1, "silyl"),
+            (Family::Swapped, "dumb", 1, "dubm"),
+            // Nothing to swap after the first letter: a letter is dropped.
+            (Family::Swapped, "zoo", 0, "zo"),
+            (Family::Swapped, "Mmm", 5, "Mm"),
+            (Family::Dropped, "idiot", 0, "iiot"),
+            (Family::Dropped, "idiot", 1, "idot"),
+            (Family::Dropped, "idiot", 3, "idio"),
+            (Family::Dropped, "idiot", 4, "iiot"),
+            (Family::Dropped, "fool", 1, "fol"),
+            (Family::Doubled, "idiot", 0, "iddiot"),
+            (Family::Doubled, "idiot", 2, "idioot"),
+            (Family::Doubled, "idiot", 3, "idiott"),
+            (Family::Doubled, "Liar", 0, "Liiar"),
+        ];
+        for (family, word, salt, expected) in cases {
+            assert_eq!(family.apply(word, salt), expected, "{family} {word} {salt}");
+        }
+    }
+
+    /// On any word of two letters or more, a typo keeps the first letter,
+    /// changes the word, and is the edit its name says.
+    #[test]
+    fn typos_keep_the_first_letter_and_always_change_the_word() {
+        let words = [
+            "idiot",
+            "moron",
+            "pathetic",
+            "zoo",
+            "aaa",
+            "see",
+            "Ab",
+            "all",
+            "bookkeeper",
+            "MIXed",
+            "xx",
+        ];
+        for family in Family::TYPOS {
+            for word in words {
+                for salt in 0..12 {
+                    let typo = family.apply(word, salt);
+                    let what = format!("{family} {word} {salt}: {typo:?}");
+                    assert_ne!(typo, word, "{what}");
+                    assert_eq!(typo.chars().next(), word.chars().next(), "{what}");
+                    let (w, t): (Vec<char>, Vec<char>) =
+                        (word.chars().collect(), typo.chars().collect());
+                    // Removing one letter after the first from the longer
+                    // of the two gives the shorter.
+                    let drops_to = |long: &[char], short: &[char]| {
+                        (1..long.len()).any(|i| {
+                            let mut l = long.to_vec();
+                            l.remove(i);
+                            l == short
+                        })
+                    };
+                    match family {
+                        Family::Doubled => {
+                            assert!(drops_to(&t, &w), "{what}");
+                            let at = (0..w.len()).find(|&i| t[i] != w[i]).unwrap_or(w.len());
+                            assert_eq!(t[at], t[at - 1], "a letter doubled: {what}");
+                        }
+                        Family::Dropped => assert!(drops_to(&w, &t), "{what}"),
+                        _ if t.len() < w.len() => {
+                            // Only when no swap would change the word.
+                            assert!(w[1..].iter().all(|&c| c == w[1]), "{what}");
+                            assert!(drops_to(&w, &t), "{what}");
+                        }
+                        _ => {
+                            let differ: Vec<usize> =
+                                (0..w.len()).filter(|&i| t[i] != w[i]).collect();
+                            assert_eq!(differ.len(), 2, "{what}");
+                            let [i, j] = [differ[0], differ[1]];
+                            assert!(j == i + 1 && t[i] == w[j] && t[j] == w[i], "{what}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The typos are deterministic and, through [`perturb`], vary their
+    /// position with the comment, as the other families do.
+    #[test]
+    fn typos_are_deterministic() {
+        let text = "You are an idiot and a moron.";
+        let words = [11..16, 23..28];
+        for family in Family::TYPOS {
+            let once = perturb(text, &words, family);
+            assert_eq!(once, perturb(text, &words, family), "{family}");
+            assert_ne!(once, text, "{family}");
+            assert!(once.starts_with("You are an i"), "{family}: {once}");
+            assert!(once.contains(" and a m"), "{family}: {once}");
+            assert!(Family::ALL.contains(&family), "{family}");
+            assert!(!family.undone_by(&NormalizerConfig::default()), "{family}");
+        }
+    }
+
     #[test]
     fn perturb_touches_only_the_given_words() {
         let text = "You are an idiot, frankly.";
@@ -325,12 +493,16 @@ mod tests {
         assert!(Family::ZeroWidth.undone_by(&config));
     }
 
-    /// The normalizer undoes every family on the insult words it knows.
+    /// The normalizer undoes every disguise on the insult words it knows
+    /// (typos are misspellings, not disguises: it does not guess them).
     #[test]
-    fn normalizer_folds_every_family_on_lexicon_words() {
+    fn normalizer_folds_every_disguise_on_lexicon_words() {
         let normalizer = Normalizer::default();
         for word in ["idiot", "stupid", "moron", "loser", "bastard"] {
-            for family in Family::ALL {
+            for family in Family::ALL
+                .into_iter()
+                .filter(|f| !Family::TYPOS.contains(f))
+            {
                 for salt in 0..4 {
                     let disguised = family.apply(word, salt);
                     let text = format!("you {disguised} you");

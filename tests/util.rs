@@ -84,6 +84,17 @@ impl Output {
         self
     }
 
+    /// Asserts that stdout contains `needle`.
+    #[track_caller]
+    pub fn stdout_has(&self, needle: &str) -> &Self {
+        assert!(
+            self.stdout.contains(needle),
+            "stdout does not contain {needle:?}:\n{}",
+            self.stdout
+        );
+        self
+    }
+
     /// Stdout parsed as one JSON value.
     #[track_caller]
     pub fn json(&self) -> Value {

@@ -55,17 +55,17 @@ pub struct DataArgs {
     // Required through each subcommand's `data` group: eval also takes
     // --judgements instead.
     #[arg(value_name = "FILE")]
-    files: Vec<PathBuf>,
+    pub files: Vec<PathBuf>,
     /// Configuration (TOML): pipeline, heads, sources and their label rules.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["files", "head", "text"])]
     pub config: Option<PathBuf>,
     /// With FILEs: a head, labelled by the field of the same name
     /// (repeatable). eval without it: the model's heads that the files label.
     #[arg(long, value_name = "NAME", requires = "files")]
-    head: Vec<String>,
+    pub head: Vec<String>,
     /// With FILEs: the field holding the comment text.
     #[arg(long, value_name = "FIELD", default_value = "text")]
-    text: String,
+    pub text: String,
     /// Leave out a source of the configuration (repeatable).
     #[arg(long, value_name = "SOURCE")]
     exclude: Vec<String>,
@@ -74,7 +74,31 @@ pub struct DataArgs {
     only: Vec<String>,
     /// Skip malformed rows (counted in the report) instead of stopping.
     #[arg(long)]
-    skip_invalid: bool,
+    pub skip_invalid: bool,
+    /// With FILEs: the fraction of comments held out of training, chosen by
+    /// a hash of each comment's text (0: train on every comment). eval
+    /// --split holdout needs the value train was given.
+    #[arg(
+        long,
+        value_name = "FRACTION",
+        default_value_t = DEFAULT_HOLDOUT,
+        value_parser = holdout_fraction,
+        conflicts_with = "config"
+    )]
+    pub holdout: f64,
+}
+
+/// The held-out fraction of the simple path, that of the shipped
+/// configuration (`TrainingConfig::from_files`).
+pub const DEFAULT_HOLDOUT: f64 = 0.1;
+
+fn holdout_fraction(s: &str) -> std::result::Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(f) if (0.0..1.0).contains(&f) => Ok(f),
+        _ => Err(format!(
+            "expected a fraction from 0 (hold out nothing) to below 1, e.g. 0.1, but found {s:?}"
+        )),
+    }
 }
 
 impl DataArgs {
@@ -103,7 +127,8 @@ impl DataArgs {
                     )
                     .into());
                 }
-                let config = TrainingConfig::from_files(&self.files, &self.text, heads);
+                let mut config = TrainingConfig::from_files(&self.files, &self.text, heads);
+                config.split.holdout = self.holdout;
                 config.validate().map_err(|e| BadInput(e.to_string()))?;
                 config
             }

@@ -36,6 +36,8 @@ enum SplitArg {
   civility eval training-data/validation.jsonl --head incivility --head insult --head tone
   # a model on the held-out split of its training configuration
   civility eval --model my.civ --config models/default.toml
+  # a model from `civility train comments.jsonl ...`, on the part it held out
+  civility eval --model my.civ comments.jsonl --head incivility --split holdout
   # one corpus only, as JSON
   civility eval --config models/default.toml --only civil-comments --json
   # ROC, precision-recall and reliability plots, confusion heat maps (SVG and PNG)
@@ -44,7 +46,7 @@ enum SplitArg {
   civility eval training-data/validation.jsonl --compare my.civ --plot plots/
   # two model files, as {\"a\": ..., \"b\": ...}
   civility eval --config models/default.toml --model old.civ --compare new.civ --json
-  # how disguised spellings (1d10t, i.d.i.o.t, іdiot, ...) move the scores
+  # how disguised spellings (1d10t, i.d.i.o.t, іdiot, ...) and typos (idoit, idot, iddiot) move the scores
   civility eval training-data/validation.jsonl --head incivility --perturb
   # how often the model decides as a moderator did, per category
   civility eval --judgements training-data/judgements.jsonl
@@ -52,7 +54,9 @@ enum SplitArg {
   civility eval --judgements training-data/judgements.jsonl --model my.civ --disagreements 10
   civility eval --judgements training-data/judgements.jsonl --json
 
-With --config the default split is the held-out part; with FILEs it is every row.
+With --config the default split is the held-out part; with FILEs it is every row,
+and --split holdout is the part `civility train FILE` held out (with the same
+--holdout, --text and --skip-invalid).
 --plot writes DIR/<head>-roc, -pr and -reliability per binary head and
 DIR/<head>-confusion per multi-class head, each as .svg and .png.
 A judgement file has one JSON object per line: {\"text\": ..., \"decision\":
@@ -84,8 +88,8 @@ pub struct EvalArgs {
     compare: Option<PathBuf>,
     /// Instead of the usual report: disguise the words that drive each
     /// comment's incivility score in every obfuscation family (leetspeak,
-    /// separators, homoglyphs, ...) and report how ROC AUC and the mean
-    /// scores move.
+    /// separators, homoglyphs, ...; typos: letters swapped, dropped,
+    /// doubled) and report how ROC AUC and the mean scores move.
     #[arg(long, conflicts_with_all = ["compare", "plot"])]
     perturb: bool,
     /// Instead of the usual report: how often the model's decision is the

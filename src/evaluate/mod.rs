@@ -284,9 +284,10 @@ pub struct PerturbationReport {
     pub families: Vec<PerturbationRow>,
 }
 
-/// Disguises, in every [`Family`](crate::perturb::Family), the two words of
-/// each comment that push the main head's score up the most — the words
-/// an evader would target — and measures how the scores move.
+/// Disguises, in every [`Family`](crate::perturb::Family) (typos
+/// included), the two words of each comment that push the main head's
+/// score up the most — the words an evader would target — and measures how
+/// the scores move.
 pub fn perturbation_report(
     moderator: &Moderator,
     data: &Dataset,

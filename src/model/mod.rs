@@ -160,6 +160,30 @@ impl Model {
         &self.policy
     }
 
+    /// Sets the stored policy's main review and reject thresholds (`None`
+    /// keeps the current value), as [`crate::Moderator::set_thresholds`]
+    /// does for scoring, so that [`Model::save`] writes them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use civility::Model;
+    ///
+    /// let mut model = Model::embedded()?;
+    /// model.set_thresholds(Some(0.4), None)?;
+    /// assert_eq!(model.policy().main_rule().review, Some(0.4));
+    /// assert!(model.set_thresholds(Some(1.5), None).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidSetting`] if a threshold is outside [0, 1] or reject
+    /// falls below review; the policy is then unchanged.
+    pub fn set_thresholds(&mut self, review: Option<f64>, reject: Option<f64>) -> Result<()> {
+        self.policy.set_thresholds(review, reject)
+    }
+
     /// Free-form information recorded at training time (sources, sizes,
     /// validation metrics).
     pub fn metadata(&self) -> &serde_json::Value {

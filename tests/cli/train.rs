@@ -235,3 +235,120 @@ fn training_on_no_usable_data_is_bad_input() {
         .stderr_has("not enough labelled data");
     }
 }
+
+/// The eval command a simple-path run printed, as arguments after
+/// `civility`, and the number of comments it said it held out.
+fn printed_eval(stderr: &str) -> (Vec<String>, u64) {
+    let held: u64 = stderr
+        .split("held out ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no held-out count in {stderr}"));
+    let command = stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("civility eval "))
+        .unwrap_or_else(|| panic!("no eval command in {stderr}"));
+    let args = std::iter::once("eval")
+        .chain(command.split_whitespace())
+        .map(String::from)
+        .collect();
+    (args, held)
+}
+
+/// `civility train FILE --head ...` on our own comments gives a model that
+/// decides as a moderator would on a greeting, praise and an insult, and
+/// prints an eval command that measures it on exactly what it held out.
+#[test]
+fn the_simple_path_gives_a_sensible_model_and_says_what_it_held_out() {
+    let env = TestEnv::new();
+    let out_path = env.path("m.civ");
+    let out = env.train(
+        "training-data/comments.jsonl",
+        &["incivility"],
+        &[],
+        &out_path,
+    );
+    out.assert_success()
+        .stderr_has("of 1089 comments (10%) for evaluation")
+        .stderr_has("chosen on");
+    let moderator = Moderator::from_path(&out_path).unwrap();
+    for (comment, decision) in [
+        ("hello", civility::Decision::Allow),
+        ("Thanks for the clear reporting.", civility::Decision::Allow),
+        ("You are an idiot.", civility::Decision::Reject),
+    ] {
+        let verdict = moderator.score(comment);
+        assert_eq!(verdict.decision(), decision, "{comment}: {verdict:?}");
+    }
+    let (eval, held) = printed_eval(&out.stderr);
+    assert!(eval.contains(&"--split".to_string()), "{eval:?}");
+    let out = env.run(&eval, b"");
+    out.assert_success()
+        .stdout_has(&format!("{held} comments:"))
+        .stdout_has(&format!("incivility ({held} labelled"));
+}
+
+/// `--holdout` sets the fraction, eval follows it, and 0 trains on every
+/// comment; with fewer than 50 comments of a label the thresholds are not
+/// chosen, and the run says so.
+#[test]
+fn the_simple_path_holds_out_what_it_is_told() {
+    let env = TestEnv::new();
+    let data = env.write("few.jsonl", training_lines(60).join("\n") + "\n");
+    let data = data.to_str().unwrap();
+    let out_path = env.path("m.civ");
+    let out = env.train(data, &["incivility"], &["--holdout", "0.25"], &out_path);
+    out.assert_success()
+        .stderr_has("(25%) for evaluation")
+        .stderr_has("--holdout 0.25")
+        .stderr_has("warning: incivility:")
+        .stderr_has("at least 50 of each");
+    let (eval, held) = printed_eval(&out.stderr);
+    assert!(held > 0 && held < 60, "{held}");
+    env.run(&eval, b"")
+        .assert_success()
+        .stdout_has(&format!("{held} comments:"));
+
+    let out = env.train(data, &["incivility"], &["--holdout", "0"], &out_path);
+    out.assert_success()
+        .stderr_has("trained on all 60 comments (--holdout 0)");
+    assert!(!out.stderr.contains("held out"), "{}", out.stderr);
+    let model = civility::Model::from_path(&out_path).unwrap();
+    // No thresholds chosen: review at 0.5 (or just above what a comment
+    // with no evidence scores), reject at 0.9.
+    let rule = model.policy().main_rule();
+    assert!(rule.review.unwrap() >= 0.5, "{rule:?}");
+    assert!(rule.reject.unwrap() >= 0.9, "{rule:?}");
+}
+
+#[test]
+fn holdout_must_be_a_fraction_and_is_for_files_only() {
+    let env = TestEnv::new();
+    let out_path = env.path("m.civ");
+    for bad in ["1", "-0.1", "half", "NaN"] {
+        env.train(
+            "training-data/comments.jsonl",
+            &["incivility"],
+            &[&format!("--holdout={bad}")],
+            &out_path,
+        )
+        .assert_code(2)
+        .stderr_has("--holdout");
+    }
+    env.run(
+        &[
+            "train",
+            "--config",
+            "tests/data/tiny.toml",
+            "--holdout",
+            "0",
+            "-o",
+            out_path.to_str().unwrap(),
+        ],
+        b"",
+    )
+    .assert_code(2)
+    .stderr_has("--holdout");
+    assert!(!out_path.exists());
+}
