@@ -12,11 +12,13 @@ civility=${2:-target/release/civility}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 printf '%-20s %8s %8s %8s\n' corpus n roc_auc pr_auc
-for corpus in civil-comments davidson wikipedia; do
+for corpus in civil-comments davidson wikipedia cc-sentences implicit-hate identity-remarks sbf hatexplain toxigen; do
+  grep -q "name = \"$corpus\"" "$config" || continue
   exclude=(--exclude "$corpus")
   case $corpus in
     wikipedia) exclude+=(--exclude wikipedia-context) ;;
     goemotions) exclude+=(--exclude goemotions-dev) ;;
+    sbf) exclude+=(--exclude sbf-test) ;;
   esac
   "$civility" train --config "$config" "${exclude[@]}" -o "$tmp/m.civ" 2>/dev/null
   "$civility" eval --model "$tmp/m.civ" --config "$config" --only "$corpus" --split all --json \

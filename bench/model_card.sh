@@ -23,7 +23,9 @@ echo "**Incivility on the held-out part of each source**"
 echo
 echo "| source | n | uncivil | ROC AUC | PR AUC |"
 echo "|---|---|---|---|---|"
-for source in ours civil-comments davidson wikipedia wikipedia-context; do
+for source in ours civil-comments davidson wikipedia wikipedia-context cc-sentences \
+  implicit-hate identity-remarks sbf sbf-test gab-hate gab-hate-test hatexplain toxigen; do
+  grep -q "name = \"$source\"" "$config" || continue
   "$civility" eval --model "$model" --config "$config" --only "$source" --split holdout --json \
     | python3 "$here/eval_tables.py" row "$source"
 done

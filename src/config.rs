@@ -311,7 +311,12 @@ impl TrainingConfig {
                 ..shipped.calibration
             },
             policy: None,
-            thresholds: shipped.thresholds,
+            // The main rule's targets only: the shipped targets of other
+            // heads are for the shipped policy's rules.
+            thresholds: shipped.thresholds.map(|t| ThresholdTargets {
+                heads: BTreeMap::new(),
+                ..t
+            }),
             sources,
             file: None,
         }
@@ -397,7 +402,9 @@ impl TrainingConfig {
                 }
             }
             if let Some(h) = t.heads.keys().find(|h| !names.contains(h.as_str())) {
-                return Err(SettingError::UnknownHead { head: h.clone() });
+                return Err(SettingError::Mismatch(format!(
+                    "thresholds.heads names {h:?}, which is not in [[heads]]"
+                )));
             }
         }
         for name in &self.calibration.sources {

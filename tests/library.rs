@@ -371,9 +371,7 @@ fn the_rules_of_other_heads_get_thresholds_for_their_targets() {
         assert!(
             matches!(
                 result,
-                Err(Error::InvalidSetting(
-                    SettingError::Mismatch(_) | SettingError::UnknownHead { .. }
-                ))
+                Err(Error::InvalidSetting(SettingError::Mismatch(_)))
             ),
             "{head}: {result:?}"
         );
