@@ -6,7 +6,9 @@
 //! - `model_file`: the model file format, through the library;
 //! - `library`: the public API from outside the crate;
 //! - `golden`: verdicts on `training-data/validation.jsonl`, pinned in
-//!   `tests/data/golden-*.jsonl` (re-bless with `CIVILITY_BLESS=1`).
+//!   `tests/data/golden-*.jsonl` (re-bless with `CIVILITY_BLESS=1`);
+//! - `training_data`: the format of `training-data/groups*.jsonl`, and no
+//!   text shared between our labelled files.
 //!
 //! Nothing here reads `../shared`: the tests train their models from
 //! `training-data/` with the configurations in `tests/data/`.
@@ -24,6 +26,7 @@ mod model_file;
 mod properties;
 mod regression;
 mod robustness;
+mod training_data;
 
 #[global_allocator]
 static ALLOC: util::CountingAlloc = util::CountingAlloc;
