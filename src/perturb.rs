@@ -125,34 +125,8 @@ impl Family {
         let n = chars.len();
         let mut out = String::with_capacity(word.len() * 3);
         match self {
-            Family::Swapped => {
-                // Pairs after the first letter whose swap changes the word.
-                let pairs: Vec<usize> = (1..n.saturating_sub(1))
-                    .filter(|&i| chars[i] != chars[i + 1])
-                    .collect();
-                if pairs.is_empty() {
-                    // Every letter after the first is the same ("zoo"): no
-                    // swap changes the word, so it loses one of them.
-                    return Family::Dropped.apply(word, salt);
-                }
-                let at = pairs[(salt as usize) % pairs.len()];
-                let mut chars = chars;
-                chars.swap(at, at + 1);
-                out.extend(chars);
-            }
-            Family::Dropped | Family::Doubled => {
-                // Any letter but the first. (A one-letter word is left
-                // as it is: [`perturb`] rewrites words of three letters or
-                // more.)
-                let at = 1 + (salt as usize) % n.saturating_sub(1).max(1);
-                for (i, &c) in chars.iter().enumerate() {
-                    if i != at || self == Family::Doubled {
-                        out.push(c);
-                    }
-                    if i == at && self == Family::Doubled {
-                        out.push(c);
-                    }
-                }
+            Family::Swapped | Family::Dropped | Family::Doubled => {
+                return self.misspell(chars, salt);
             }
             Family::Leetspeak => {
                 for &c in &chars {
@@ -260,6 +234,45 @@ impl Family {
                     });
                 }
             }
+        }
+        out
+    }
+
+    /// The typo families: a word misspelt, never at its first letter.
+    fn misspell(self, chars: Vec<char>, salt: u64) -> String {
+        let n = chars.len();
+        let mut out = String::with_capacity(n * 4 + 4);
+        match self {
+            Family::Swapped => {
+                // Pairs after the first letter whose swap changes the word.
+                let pairs: Vec<usize> = (1..n.saturating_sub(1))
+                    .filter(|&i| chars[i] != chars[i + 1])
+                    .collect();
+                if pairs.is_empty() {
+                    // Every letter after the first is the same ("zoo"): no
+                    // swap changes the word, so it loses one of them.
+                    return Family::Dropped.misspell(chars, salt);
+                }
+                let at = pairs[(salt as usize) % pairs.len()];
+                let mut chars = chars;
+                chars.swap(at, at + 1);
+                out.extend(chars);
+            }
+            Family::Dropped | Family::Doubled => {
+                // Any letter but the first. (A one-letter word is left
+                // as it is: [`perturb`] rewrites words of three letters or
+                // more.)
+                let at = 1 + (salt as usize) % n.saturating_sub(1).max(1);
+                for (i, &c) in chars.iter().enumerate() {
+                    if i != at || self == Family::Doubled {
+                        out.push(c);
+                    }
+                    if i == at && self == Family::Doubled {
+                        out.push(c);
+                    }
+                }
+            }
+            _ => out.extend(chars),
         }
         out
     }
