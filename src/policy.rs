@@ -185,19 +185,47 @@ impl Policy {
     /// rule's index in [`Policy::rules`]: for callers that resolved the
     /// rules' heads and labels once.
     pub fn decide_by_rule(&self, probability: impl Fn(usize) -> Option<f64>) -> Decision {
-        let mut decision = Decision::Allow;
+        self.fired(probability).decision()
+    }
+
+    /// Which rules' thresholds a comment reaches, with its probabilities
+    /// looked up by the rule's index as in [`Policy::decide_by_rule`].
+    pub(crate) fn fired(&self, probability: impl Fn(usize) -> Option<f64>) -> Fired {
+        let mut fired = Fired::default();
         for (i, r) in self.rules.iter().enumerate() {
             let Some(p) = probability(i) else {
                 continue;
             };
+            let bit = 1u64 << i.min(63);
             if r.reject.is_some_and(|t| p >= t) {
-                return Decision::Reject;
-            }
-            if r.review.is_some_and(|t| p >= t) {
-                decision = Decision::Review;
+                fired.reject |= bit;
+            } else if r.review.is_some_and(|t| p >= t) {
+                fired.review |= bit;
             }
         }
-        decision
+        fired
+    }
+}
+
+/// The rules whose thresholds a comment reached: bit `i` of `reject` is
+/// set when rule `i` asks for rejection, of `review` when it asks for
+/// review only (rules past the 64th share the last bit).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Fired {
+    pub review: u64,
+    pub reject: u64,
+}
+
+impl Fired {
+    /// The strictest decision a rule asks for.
+    pub fn decision(self) -> Decision {
+        if self.reject != 0 {
+            Decision::Reject
+        } else if self.review != 0 {
+            Decision::Review
+        } else {
+            Decision::Allow
+        }
     }
 }
 

@@ -208,6 +208,41 @@ fn set_policy_checks_heads_and_labels() {
 }
 
 #[test]
+fn verdicts_say_which_rules_decided() {
+    let moderator = Moderator::embedded().unwrap();
+    let policy = moderator.policy().clone();
+    for (_, text) in validation_rows() {
+        let v = moderator.score(&text);
+        let reasons = v.reasons();
+        // The decision is the strictest the reasons name, and every reason
+        // is a rule whose threshold the comment's probability reached.
+        let expected = if reasons.iter().any(|r| r.ends_with(".reject")) {
+            Decision::Reject
+        } else if reasons.is_empty() {
+            Decision::Allow
+        } else {
+            Decision::Review
+        };
+        assert_eq!(v.decision(), expected, "{text}: {reasons:?}");
+        for reason in &reasons {
+            let (head, level) = reason.rsplit_once('.').unwrap();
+            let rule = policy.rules.iter().find(|r| r.head == head).unwrap();
+            let p = v.probability(&rule.head, &rule.label).unwrap();
+            let t = if level == "reject" { rule.reject } else { rule.review };
+            assert!(p >= t.unwrap(), "{text}: {reason} at {p}");
+        }
+    }
+    // A comment over the size limit held for review says so.
+    let mut held = moderator.clone();
+    held.set_size_limit(Some(SizeLimit::new(100, Oversize::Review)));
+    let v = held.score(&"Thank you for the careful reporting. ".repeat(10));
+    assert_eq!(v.decision(), Decision::Review);
+    assert_eq!(v.reasons(), ["size_limit"]);
+    let json = serde_json::to_value(&v).unwrap();
+    assert_eq!(json["reasons"], serde_json::json!(["size_limit"]));
+}
+
+#[test]
 fn verdict_accessors_agree() {
     let v = small_moderator().score("You are a stupid idiot and a moron.");
     assert_eq!(v.probability("incivility", "uncivil"), Some(v.incivility()));

@@ -330,6 +330,13 @@ pub fn assert_verdict_json(v: &Value) {
         ["allow", "review", "reject"].contains(&decision),
         "decision {decision:?}"
     );
+    let reasons = obj["reasons"].as_array().expect("reasons is an array");
+    assert_eq!(
+        reasons.is_empty(),
+        decision == "allow",
+        "reasons {reasons:?} for {decision}"
+    );
+    assert!(reasons.iter().all(Value::is_string), "reasons {reasons:?}");
     let p = obj["incivility"].as_f64().expect("incivility is a number");
     assert!((0.0..=1.0).contains(&p), "incivility {p}");
     let attributes = obj["attributes"].as_object().expect("attributes object");

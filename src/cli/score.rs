@@ -208,6 +208,10 @@ fn read_comment(input: impl Read, limit: Option<SizeLimit>) -> Result<Vec<u8>> {
 
 fn print_verdict(out: &mut impl Write, v: &Verdict, limit: Option<SizeLimit>) -> Result<()> {
     writeln!(out, "decision:   {}", v.decision())?;
+    let reasons = v.reasons();
+    if !reasons.is_empty() {
+        writeln!(out, "reasons:    {}", reasons.join(", "))?;
+    }
     if let (true, Some(l)) = (v.truncated(), limit) {
         writeln!(
             out,

@@ -112,6 +112,8 @@ pub struct Moderator {
     /// For each rule of the policy, the position of its label's
     /// probability in a verdict.
     rule_slots: Arc<[usize]>,
+    /// For each rule of the policy, the name its reasons take.
+    rule_names: Arc<[String]>,
     size_limit: Option<SizeLimit>,
 }
 
@@ -139,12 +141,14 @@ impl Moderator {
         }
         let layout = Layout::new(&model)?;
         let rule_slots = layout.rule_slots(&model.policy)?;
+        let rule_names = layout.rule_names(&model.policy);
         Ok(Moderator {
             policy: model.policy.clone(),
             model: Arc::new(model),
             pipeline: Arc::new(pipeline),
             layout: Arc::new(layout),
             rule_slots: rule_slots.into(),
+            rule_names: rule_names.into(),
             size_limit: Some(SizeLimit::default()),
         })
     }
@@ -204,6 +208,7 @@ impl Moderator {
             .into());
         }
         self.rule_slots = self.layout.rule_slots(&policy)?.into();
+        self.rule_names = self.layout.rule_names(&policy).into();
         self.policy = policy;
         Ok(())
     }
@@ -398,11 +403,14 @@ impl Moderator {
                 }
             }
         }
-        let decision = self
+        let fired = self
             .policy
-            .decide_by_rule(|r| self.rule_slots.get(r).map(|&i| probs[i]));
+            .fired(|r| self.rule_slots.get(r).map(|&i| probs[i]));
         Verdict {
-            decision,
+            decision: fired.decision(),
+            fired,
+            rule_names: Arc::clone(&self.rule_names),
+            size_limited: false,
             layout: Arc::clone(&self.layout),
             probs,
             raw,
@@ -481,6 +489,27 @@ fn accumulate(weights: &[f32], stride: usize, x: &SparseVec, sums: &mut [f64]) {
 }
 
 impl Layout {
+    /// The name of each rule in a verdict's reasons: its head, and
+    /// `head=label` when the label is not the head's positive one.
+    fn rule_names(&self, policy: &Policy) -> Vec<String> {
+        policy
+            .rules
+            .iter()
+            .map(|rule| {
+                let positive = self
+                    .heads
+                    .iter()
+                    .find(|h| h.spec.name == rule.head)
+                    .and_then(|h| h.spec.positive.as_deref());
+                if positive == Some(rule.label.as_str()) {
+                    rule.head.clone()
+                } else {
+                    format!("{}={}", rule.head, rule.label)
+                }
+            })
+            .collect()
+    }
+
     /// Where each rule's probability sits in a verdict.
     ///
     /// # Errors

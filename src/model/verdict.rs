@@ -6,7 +6,7 @@
 //! sit) with every other verdict of the same moderator.
 
 use super::scorer::Layout;
-use crate::policy::{Decision, Oversize};
+use crate::policy::{Decision, Fired, Oversize};
 use serde::ser::{SerializeMap, SerializeStruct};
 use serde::{Serialize, Serializer};
 use std::ops::Range;
@@ -15,11 +15,17 @@ use std::sync::Arc;
 /// The scores and decision for one comment.
 ///
 /// Serializes to the stable JSON object the CLI prints:
-/// `{"decision", "incivility", "attributes": {name: p}, "tone": {"label", "scores"}}`,
+/// `{"decision", "reasons": [rule names], "incivility", "attributes": {name: p}, "tone": {"label", "scores"}}`,
 /// followed by `"truncated": true` only for a comment over the size limit.
 #[derive(Debug, Clone)]
 pub struct Verdict {
     pub(crate) decision: Decision,
+    /// The policy's rules that the comment's probabilities reached.
+    pub(crate) fired: Fired,
+    /// The names of the policy's rules, shared by every verdict.
+    pub(crate) rule_names: Arc<[String]>,
+    /// The size limit's policy made the decision stricter.
+    pub(crate) size_limited: bool,
     pub(crate) layout: Arc<Layout>,
     /// Probabilities of every label of every head, head by head.
     pub(crate) probs: Vec<f64>,
@@ -79,9 +85,46 @@ impl Verdict {
     pub(crate) fn oversized(mut self, oversize: Option<Oversize>) -> Verdict {
         if let Some(policy) = oversize {
             self.truncated = true;
-            self.decision = policy.apply(self.decision);
+            let decision = policy.apply(self.decision);
+            self.size_limited = decision != self.decision;
+            self.decision = decision;
         }
         self
+    }
+
+    /// Why the decision is what it is: every policy rule the comment
+    /// reached, as `RULE.reject` or `RULE.review` (RULE is the rule's
+    /// head, e.g. `incivility.review`, `threat.reject`, or `head=label`
+    /// for a label other than the head's positive one), in the policy's
+    /// order, and `size_limit` when the comment was over the size limit
+    /// and that made the decision stricter. Empty when the comment is
+    /// allowed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use civility::Moderator;
+    ///
+    /// let moderator = Moderator::embedded()?;
+    /// let verdict = moderator.score("You are a pathetic idiot, shut up.");
+    /// assert_eq!(verdict.reasons()[0], "incivility.reject");
+    /// assert!(moderator.score("Thanks for the clear reporting.").reasons().is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn reasons(&self) -> Vec<String> {
+        let mut reasons = Vec::new();
+        for (i, name) in self.rule_names.iter().enumerate() {
+            let bit = 1u64 << i.min(63);
+            if self.fired.reject & bit != 0 {
+                reasons.push(format!("{name}.reject"));
+            } else if self.fired.review & bit != 0 {
+                reasons.push(format!("{name}.review"));
+            }
+        }
+        if self.size_limited {
+            reasons.push("size_limit".to_string());
+        }
+        reasons
     }
 
     /// The probability of the main rule's label, P(uncivil) for the
@@ -198,9 +241,10 @@ impl Serialize for Verdict {
         let has_other = self
             .heads()
             .any(|h| h.positive.is_none() && h.name != "tone");
-        let fields = 4 + usize::from(has_other) + usize::from(self.truncated);
+        let fields = 5 + usize::from(has_other) + usize::from(self.truncated);
         let mut st = s.serialize_struct("Verdict", fields)?;
         st.serialize_field("decision", &self.decision)?;
+        st.serialize_field("reasons", &self.reasons())?;
         st.serialize_field("incivility", &self.incivility())?;
         st.serialize_field("attributes", &Attributes(self))?;
         st.serialize_field("tone", &self.tone().map(ClassScore))?;
