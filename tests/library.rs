@@ -228,7 +228,11 @@ fn verdicts_say_which_rules_decided() {
             let (head, level) = reason.rsplit_once('.').unwrap();
             let rule = policy.rules.iter().find(|r| r.head == head).unwrap();
             let p = v.probability(&rule.head, &rule.label).unwrap();
-            let t = if level == "reject" { rule.reject } else { rule.review };
+            let t = if level == "reject" {
+                rule.reject
+            } else {
+                rule.review
+            };
             assert!(p >= t.unwrap(), "{text}: {reason} at {p}");
         }
     }

@@ -28,7 +28,11 @@ fn score_human_output_with_embedded_model() {
     let out = civility(&["score"], INSULT.as_bytes());
     out.assert_success();
     assert!(out.stdout.contains("decision:"), "{}", out.stdout);
-    assert!(out.stdout.contains("reasons:    incivility."), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("reasons:    incivility."),
+        "{}",
+        out.stdout
+    );
     assert!(out.stdout.contains("incivility:"), "{}", out.stdout);
     assert!(out.stdout.contains("tone:"), "{}", out.stdout);
     for attribute in crate::util::ATTRIBUTES {
