@@ -66,6 +66,23 @@ impl Family {
         Family::Doubled,
     ];
 
+    /// The disguises: the ways evaders hide a known word from a filter,
+    /// each of which some normalizer setting can undo. `ALL` starts with
+    /// them, in this order.
+    pub const DISGUISES: [Family; 11] = [
+        Family::Leetspeak,
+        Family::Separators,
+        Family::Spaced,
+        Family::Split,
+        Family::Repeated,
+        Family::Masked,
+        Family::Homoglyphs,
+        Family::ZeroWidth,
+        Family::Diacritics,
+        Family::Fullwidth,
+        Family::MixedCase,
+    ];
+
     /// The typos: misspellings rather than disguises. None of them touches
     /// a word's first letter (readers still read the word), and none leaves
     /// the word as it was. The normalizer does not undo them: a misspelt
@@ -478,6 +495,12 @@ mod tests {
 
     /// The families said to be undone by normalization are undone on any
     /// word, known to the normalizer or not.
+    #[test]
+    fn all_is_the_disguises_then_the_typos() {
+        let joined: Vec<Family> = Family::DISGUISES.into_iter().chain(Family::TYPOS).collect();
+        assert_eq!(joined, Family::ALL);
+    }
+
     #[test]
     fn undone_families_are_undone_on_unknown_words_too() {
         let normalizer = Normalizer::default();
