@@ -291,11 +291,18 @@ fn build(
     Ok(model)
 }
 
-/// Parses a header whose missing fields `frozen` has filled in, and checks
-/// the pipeline and each head on their own.
-fn parse_header(header: serde_json::Value) -> Result<Header> {
-    let header: Header = serde_json::from_value(header)
-        .map_err(|e| Error::Damaged(format!("invalid header: {e}")))?;
+/// Parses a header, its missing fields filled with the values its format
+/// froze (`pipeline` and `head`, see [`frozen`]), and checks the pipeline
+/// and each head on their own.
+fn parse_header(
+    header: &[u8],
+    pipeline: &serde_json::Value,
+    head: &serde_json::Value,
+) -> Result<Header> {
+    let invalid = |e: serde_json::Error| Error::Damaged(format!("invalid header: {e}"));
+    let mut json: serde_json::Value = serde_json::from_slice(header).map_err(invalid)?;
+    frozen::fill(&mut json, pipeline, head);
+    let header: Header = serde_json::from_value(json).map_err(invalid)?;
     header
         .pipeline
         .features

@@ -14,10 +14,7 @@ use crate::model::Model;
 /// Reads a format 1 model from its header and payload.
 pub(super) fn build(header: &[u8], payload: &[u8]) -> Result<Model> {
     let damaged = |m: String| Error::Damaged(m);
-    let mut json: serde_json::Value =
-        serde_json::from_slice(header).map_err(|e| damaged(format!("invalid header: {e}")))?;
-    frozen::fill(&mut json, &frozen::pipeline(), &frozen::head());
-    let mut header = parse_header(json)?;
+    let mut header = parse_header(header, &frozen::pipeline(), &frozen::head())?;
     check_payload_size(&header, payload, "counts", |h| h.labels.len())?;
     let mut counted = Vec::with_capacity(header.heads.len());
     let mut at = 0;

@@ -19,10 +19,7 @@ pub(super) fn build(
     payload: &[u8],
     in_place: Option<&'static [u8]>,
 ) -> Result<Model> {
-    let mut json: serde_json::Value = serde_json::from_slice(header)
-        .map_err(|e| Error::Damaged(format!("invalid header: {e}")))?;
-    frozen::fill(&mut json, &frozen::pipeline(), &frozen::head());
-    let header = parse_header(json)?;
+    let header = parse_header(header, &frozen::pipeline(), &frozen::head())?;
     check_payload_size(&header, payload, "weights", HeadSpec::columns)?;
     if let Some(h) = header.heads.iter().find(|h| h.bias.len() != h.columns()) {
         return Err(Error::Damaged(format!(
