@@ -18,7 +18,7 @@ pub(crate) const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 /// One FNV-1a step: mixes `x` (a byte, or a whole character or marker)
 /// into the running hash `h`.
 #[inline]
-pub(crate) fn fnv1a_step(h: u64, x: u64) -> u64 {
+pub(crate) const fn fnv1a_step(h: u64, x: u64) -> u64 {
     (h ^ x).wrapping_mul(FNV_PRIME)
 }
 

@@ -103,7 +103,6 @@ impl Vectorizer {
         let mut negation_left = 0u8;
         let mut prev_end = 0;
         let mut groups = GroupScan::default();
-        let group_class = hash_str(SEED_WORD, "\u{1}group");
         for (ti, token) in tokens.iter().enumerate() {
             let norm = text.get(token.norm.clone()).unwrap_or("");
             let (is_group, near_group) = if self.config.groups {
@@ -121,9 +120,9 @@ impl Vectorizer {
             let negated = negation_left > 0 && token.kind == TokenKind::Word;
             let h = match token.kind {
                 TokenKind::Word | TokenKind::Emoji | TokenKind::Punct => hash_str(SEED_WORD, norm),
-                TokenKind::Number => hash_str(SEED_WORD, "\u{1}number"),
-                TokenKind::Url => hash_str(SEED_WORD, "\u{1}url"),
-                TokenKind::Mention => hash_str(SEED_WORD, "\u{1}mention"),
+                TokenKind::Number => NUMBER,
+                TokenKind::Url => URL,
+                TokenKind::Mention => MENTION,
             };
             let unigram = if negated { h ^ SEED_NEGATED } else { h };
             f(ti, self.bucket(unigram), 1.0);
@@ -131,7 +130,7 @@ impl Vectorizer {
                 continue;
             }
             if is_group {
-                f(ti, self.bucket(group_class), 1.0);
+                f(ti, self.bucket(GROUP), 1.0);
             } else if near_group {
                 f(ti, self.bucket(h ^ SEED_NEAR_GROUP), 1.0);
             }
@@ -142,12 +141,12 @@ impl Vectorizer {
                     if is_group {
                         f(
                             ti,
-                            self.bucket(SEED_BIGRAM ^ p.rotate_left(21) ^ group_class),
+                            self.bucket(SEED_BIGRAM ^ p.rotate_left(21) ^ GROUP),
                             1.0,
                         );
                     }
                     if groups.previous_was_group(ti) {
-                        let g = SEED_BIGRAM ^ group_class.rotate_left(21) ^ h;
+                        let g = SEED_BIGRAM ^ GROUP.rotate_left(21) ^ h;
                         f(ti, self.bucket(g), 1.0);
                     }
                     if self.config.word_ngrams >= 3 {
@@ -169,7 +168,7 @@ impl Vectorizer {
                     self.visit_char_ngrams(norm, seed, |b| f(ti, b, cw));
                 }
                 if self.config.shape && is_shouted(original.get(token.span.clone())) {
-                    f(ti, self.bucket(hash_str(SEED_WORD, "\u{1}caps")), 1.0);
+                    f(ti, self.bucket(CAPS), 1.0);
                 }
                 if self.config.negation {
                     if is_negation(norm) {
@@ -441,9 +440,23 @@ fn is_shouted(original: Option<&str>) -> bool {
     letters >= 3
 }
 
-fn hash_str(seed: u64, s: &str) -> u64 {
-    s.bytes().fold(seed, |h, b| fnv1a_step(h, u64::from(b)))
+const fn hash_str(seed: u64, s: &str) -> u64 {
+    let bytes = s.as_bytes();
+    let (mut h, mut i) = (seed, 0);
+    while i < bytes.len() {
+        h = fnv1a_step(h, bytes[i] as u64);
+        i += 1;
+    }
+    h
 }
+
+/// The word hashes of the marker features, computed once at compile time
+/// rather than for each token.
+const NUMBER: u64 = hash_str(SEED_WORD, "\u{1}number");
+const URL: u64 = hash_str(SEED_WORD, "\u{1}url");
+const MENTION: u64 = hash_str(SEED_WORD, "\u{1}mention");
+const CAPS: u64 = hash_str(SEED_WORD, "\u{1}caps");
+const GROUP: u64 = hash_str(SEED_WORD, "\u{1}group");
 
 /// Where the group words of a comment are, found by one forward scan as
 /// the vectorizer walks the tokens, without allocating.
