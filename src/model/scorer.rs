@@ -19,6 +19,16 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
+/// The policy's rules resolved against the model's heads.
+#[derive(Debug, Clone)]
+struct Rules {
+    /// For each rule, the position of its label's probability in a
+    /// verdict.
+    slots: Arc<[usize]>,
+    /// For each rule, the name its reasons take ([`Verdict::reasons`]).
+    names: Arc<[String]>,
+}
+
 /// Where each head's numbers sit, shared by every verdict.
 #[derive(Debug)]
 pub(crate) struct Layout {
@@ -111,9 +121,7 @@ pub struct Moderator {
     policy: Policy,
     /// For each rule of the policy, the position of its label's
     /// probability in a verdict.
-    rule_slots: Arc<[usize]>,
-    /// For each rule of the policy, the name its reasons take.
-    rule_names: Arc<[String]>,
+    rules: Rules,
     size_limit: Option<SizeLimit>,
 }
 
@@ -140,15 +148,13 @@ impl Moderator {
             .into());
         }
         let layout = Layout::new(&model)?;
-        let rule_slots = layout.rule_slots(&model.policy)?;
-        let rule_names = layout.rule_names(&model.policy);
+        let rules = layout.resolve(&model.policy)?;
         Ok(Moderator {
             policy: model.policy.clone(),
             model: Arc::new(model),
             pipeline: Arc::new(pipeline),
             layout: Arc::new(layout),
-            rule_slots: rule_slots.into(),
-            rule_names: rule_names.into(),
+            rules,
             size_limit: Some(SizeLimit::default()),
         })
     }
@@ -207,8 +213,7 @@ impl Moderator {
             )
             .into());
         }
-        self.rule_slots = self.layout.rule_slots(&policy)?.into();
-        self.rule_names = self.layout.rule_names(&policy).into();
+        self.rules = self.layout.resolve(&policy)?;
         self.policy = policy;
         Ok(())
     }
@@ -405,11 +410,11 @@ impl Moderator {
         }
         let fired = self
             .policy
-            .fired(|r| self.rule_slots.get(r).map(|&i| probs[i]));
+            .fired(|r| self.rules.slots.get(r).map(|&i| probs[i]));
         Verdict {
             decision: fired.decision(),
             fired,
-            rule_names: Arc::clone(&self.rule_names),
+            rule_names: Arc::clone(&self.rules.names),
             size_limited: false,
             layout: Arc::clone(&self.layout),
             probs,
@@ -489,53 +494,37 @@ fn accumulate(weights: &[f32], stride: usize, x: &SparseVec, sums: &mut [f64]) {
 }
 
 impl Layout {
-    /// The name of each rule in a verdict's reasons: its head, and
-    /// `head=label` when the label is not the head's positive one.
-    fn rule_names(&self, policy: &Policy) -> Vec<String> {
-        policy
-            .rules
-            .iter()
-            .map(|rule| {
-                let positive = self
-                    .heads
-                    .iter()
-                    .find(|h| h.spec.name == rule.head)
-                    .and_then(|h| h.spec.positive.as_deref());
-                if positive == Some(rule.label.as_str()) {
-                    rule.head.clone()
-                } else {
-                    format!("{}={}", rule.head, rule.label)
-                }
-            })
-            .collect()
-    }
-
-    /// Where each rule's probability sits in a verdict.
+    /// Resolves each rule of `policy` to the position of its label's
+    /// probability in a verdict, and the name its reasons take: its head,
+    /// and `head=label` when the label is not the head's positive one.
     ///
     /// # Errors
     ///
     /// [`Error::InvalidSetting`] naming a rule's head or label that the
     /// model does not have.
-    fn rule_slots(&self, policy: &Policy) -> Result<Vec<usize>> {
-        policy
-            .rules
-            .iter()
-            .map(|rule| {
-                self.heads
-                    .iter()
-                    .find(|h| h.spec.name == rule.head)
-                    .and_then(|h| {
-                        let l = h.spec.labels.iter().position(|x| *x == rule.label)?;
-                        Some(h.offset + l)
-                    })
-                    .ok_or_else(|| {
-                        SettingError::UnknownLabel {
-                            head: rule.head.clone(),
-                            label: rule.label.clone(),
-                        }
-                        .into()
-                    })
-            })
-            .collect()
+    fn resolve(&self, policy: &Policy) -> Result<Rules> {
+        let mut slots = Vec::with_capacity(policy.rules.len());
+        let mut names = Vec::with_capacity(policy.rules.len());
+        for rule in &policy.rules {
+            let slot = self.heads.iter().find(|h| h.spec.name == rule.head);
+            let label = slot.and_then(|h| h.spec.labels.iter().position(|x| *x == rule.label));
+            let (Some(h), Some(l)) = (slot, label) else {
+                return Err(SettingError::UnknownLabel {
+                    head: rule.head.clone(),
+                    label: rule.label.clone(),
+                }
+                .into());
+            };
+            slots.push(h.offset + l);
+            names.push(if h.positive == Some(l) {
+                rule.head.clone()
+            } else {
+                format!("{}={}", rule.head, rule.label)
+            });
+        }
+        Ok(Rules {
+            slots: slots.into(),
+            names: names.into(),
+        })
     }
 }
