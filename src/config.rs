@@ -80,6 +80,11 @@ pub struct ThresholdTargets {
     /// rule's.
     #[serde(default)]
     pub heads: BTreeMap<String, Targets>,
+    /// Keep the main rule's review threshold above the probability of a
+    /// comment in which the model finds no evidence (empty, or only words
+    /// it gives no weight): such a comment is allowed. Off by default.
+    #[serde(default)]
+    pub allow_no_evidence: bool,
 }
 
 /// The targets of one rule's thresholds (see [`ThresholdTargets`]).
@@ -312,9 +317,13 @@ impl TrainingConfig {
             },
             policy: None,
             // The main rule's targets only: the shipped targets of other
-            // heads are for the shipped policy's rules.
+            // heads are for the shipped policy's rules. A comment with no
+            // evidence is allowed: on a balanced file it scores among the
+            // comments the model is least sure of, where the threshold
+            // chosen for recall can fall.
             thresholds: shipped.thresholds.map(|t| ThresholdTargets {
                 heads: BTreeMap::new(),
+                allow_no_evidence: true,
                 ..t
             }),
             sources,

@@ -364,6 +364,35 @@ fn thresholds_are_chosen_for_their_targets() {
 }
 
 #[test]
+fn allow_no_evidence_keeps_review_above_an_empty_comment() {
+    use civility::data::{Dataset, LoadOptions};
+    use civility::train::{train, TrainOptions};
+    use civility::{ThresholdTargets, TrainingConfig};
+    let mut config =
+        TrainingConfig::from_path(crate::util::repo_path("tests/data/small.toml")).unwrap();
+    // A review threshold at 0 would send every comment to review.
+    config.policy.as_mut().unwrap().rules[0].review = Some(0.0);
+    config.thresholds = Some(ThresholdTargets {
+        allow_no_evidence: true,
+        ..ThresholdTargets::default()
+    });
+    let data = Dataset::load(&config, &LoadOptions::default()).unwrap();
+    let (model, report) = train(&config, &data, &TrainOptions::default()).unwrap();
+    let moderator = Moderator::new(model).unwrap();
+    let empty = moderator.score("");
+    let nothing = report.thresholds.and_then(|t| t.no_evidence).unwrap();
+    assert_eq!(empty.incivility(), nothing);
+    assert!(moderator.policy().main_rule().review.unwrap() > nothing);
+    assert_eq!(empty.decision(), Decision::Allow);
+    assert_ne!(
+        moderator
+            .score("You are a stupid idiot and a moron.")
+            .decision(),
+        Decision::Allow
+    );
+}
+
+#[test]
 fn the_rules_of_other_heads_get_thresholds_for_their_targets() {
     use civility::data::{Dataset, LoadOptions};
     use civility::train::{train, TrainOptions};

@@ -4,7 +4,7 @@ use super::args::{DataArgs, DEFAULT_HOLDOUT};
 use anyhow::{Context, Result};
 use civility::data::{Dataset, Part};
 use civility::train::{train, Stage, TrainOptions, TrainReport};
-use civility::{Model, Moderator, Rule, TrainingConfig};
+use civility::{Rule, ThresholdTargets, TrainingConfig};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -84,12 +84,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let (mut model, report) = trained?;
-    let raised = if simple {
-        allow_no_evidence(&mut model)?
-    } else {
-        None
-    };
+    let (model, report) = trained?;
     model
         .save(&args.output)
         .with_context(|| format!("cannot write the model to {}", args.output.display()))?;
@@ -101,7 +96,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     // The report is a courtesy: a closed stderr must not fail the run.
     let mut err = std::io::stderr().lock();
     let _ = print_report(&mut err, &report);
-    let _ = print_policy(&mut err, model.policy().main_rule(), &report, raised);
+    let _ = print_policy(&mut err, model.policy().main_rule(), &report);
     if simple {
         let _ = print_holdout(&mut err, &args, &report);
     }
@@ -141,7 +136,12 @@ fn drop_thresholds_without_data(config: &mut TrainingConfig, data: &Dataset) -> 
     if counts.iter().all(|&n| n >= THRESHOLD_MIN_PER_LABEL) {
         return None;
     }
-    config.thresholds = None;
+    // No targets; a comment without evidence is still allowed.
+    config.thresholds = Some(ThresholdTargets {
+        review_recall: None,
+        reject_precision: None,
+        ..targets.clone()
+    });
     let positive = head.labels[usize::from(positive)].as_str();
     let negative = head.labels[1 - usize::from(head.positive? == 1)].as_str();
     Some(format!(
@@ -154,37 +154,8 @@ fn drop_thresholds_without_data(config: &mut TrainingConfig, data: &Dataset) -> 
     ))
 }
 
-/// The simple path: a comment in which the model finds no evidence ("",
-/// ".", a word it never saw) is allowed. Such a comment scores the model's
-/// bias, which on a balanced file sits among the comments the model is
-/// least sure of, so the threshold chosen for 80% recall can fall just
-/// below it and send every unknown greeting to review. If it does, review
-/// is raised to just above that probability (and reject with it if
-/// needed). Returns the review threshold it replaced.
-fn allow_no_evidence(model: &mut Model) -> Result<Option<f64>> {
-    let rule = model.policy().main_rule().clone();
-    let moderator = Moderator::new(model.clone())?;
-    let Some(nothing) = moderator.score("").probability(&rule.head, &rule.label) else {
-        return Ok(None);
-    };
-    match rule.review {
-        Some(review) if review <= nothing => {
-            let raised = nothing + 1e-9;
-            let reject = rule.reject.filter(|&r| r < raised).map(|_| raised);
-            model.set_thresholds(Some(raised), reject)?;
-            Ok(Some(review))
-        }
-        _ => Ok(None),
-    }
-}
-
 /// The main rule's thresholds, and how they were chosen.
-fn print_policy(
-    out: &mut impl Write,
-    rule: &Rule,
-    report: &TrainReport,
-    raised: Option<f64>,
-) -> std::io::Result<()> {
+fn print_policy(out: &mut impl Write, rule: &Rule, report: &TrainReport) -> std::io::Result<()> {
     let at = |p: Option<f64>| p.map_or_else(|| "never".into(), |p| format!("P >= {p:.4}"));
     write!(
         out,
@@ -198,11 +169,11 @@ fn print_policy(
         write!(out, " (chosen on {} out-of-fold comments)", t.comments)?;
     }
     writeln!(out)?;
-    if let Some(from) = raised {
+    if let Some(nothing) = report.thresholds.as_ref().and_then(|t| t.no_evidence) {
         writeln!(
             out,
-            "  review raised from {from:.4}: a comment with no evidence scores {:.4} and is allowed",
-            rule.review.unwrap_or(0.0)
+            "  review raised above {nothing:.4}, the score of a comment with no evidence, \
+             which is allowed"
         )?;
     }
     Ok(())

@@ -151,6 +151,10 @@ pub struct ChosenThresholds {
     pub reject: Option<f64>,
     /// Out-of-fold comments they were chosen on.
     pub comments: u64,
+    /// With `allow_no_evidence`: the probability of a comment without
+    /// evidence, when the review threshold was raised above it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_evidence: Option<f64>,
 }
 
 /// What training did.
@@ -252,15 +256,6 @@ pub fn train(
 
     let oof = oof::scores(config, data, &input, n_features, &mut refined, &progress);
     let (mut specs, heads) = calibrate::heads(config, data, &counts.total, examples, &oof);
-    let (policy, chosen) = thresholds::policy(config, &specs, &oof)?;
-    let report = TrainReport {
-        sources: data.reports.clone(),
-        train_examples: train.len(),
-        heads,
-        thresholds: chosen.main,
-        head_thresholds: chosen.heads,
-    };
-
     let weights = specs
         .iter()
         .zip(&counts.total)
@@ -271,7 +266,17 @@ pub fn train(
             None => head.scoring_weights(spec.positive()),
         })
         .collect();
+    // The table sets each head's constant terms, which the policy's
+    // no-evidence threshold is computed from.
     let table = Table::from_weights(&mut specs, weights)?;
+    let (policy, chosen) = thresholds::policy(config, &specs, &oof)?;
+    let report = TrainReport {
+        sources: data.reports.clone(),
+        train_examples: train.len(),
+        heads,
+        thresholds: chosen.main,
+        head_thresholds: chosen.heads,
+    };
     let model = Model {
         pipeline: config.pipeline.clone(),
         heads: specs,

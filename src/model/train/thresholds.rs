@@ -37,6 +37,11 @@ pub(super) fn policy(
         return Ok((policy, chosen));
     };
     chosen.main = choose_for(config, &mut policy, 0, &targets.main(), heads, oof)?;
+    if targets.allow_no_evidence {
+        if let Some(main) = chosen.main.as_mut() {
+            main.no_evidence = allow_no_evidence(&mut policy, heads)?;
+        }
+    }
     for (head, targets) in &targets.heads {
         let rule = policy
             .rules
@@ -108,7 +113,43 @@ fn choose_for(
         review,
         reject,
         comments: rows.len() as u64,
+        no_evidence: None,
     }))
+}
+
+/// Raises the main rule's review threshold (and reject with it, if it
+/// would fall below) to just above the probability a comment without
+/// evidence gets: the head's constant term through its calibration. Such a
+/// comment ("", ".", a word the model never saw) scores its head's prior,
+/// which on a balanced data set sits among the comments the model is least
+/// sure of, where a threshold chosen for recall can fall. Returns that
+/// probability if the threshold was raised.
+fn allow_no_evidence(policy: &mut Policy, heads: &[HeadSpec]) -> Result<Option<f64>> {
+    let rule = policy.main_rule().clone();
+    let Some(head) = heads.iter().find(|h| h.name == rule.head) else {
+        return Ok(None);
+    };
+    let (Some(p), Some(&bias)) = (head.positive(), head.bias.first()) else {
+        return Ok(None);
+    };
+    let q = head
+        .calibration
+        .as_ref()
+        .map_or_else(|| calibration::sigmoid(bias), |c| c.apply(bias));
+    let nothing = if head.labels[p] == rule.label {
+        q
+    } else {
+        1.0 - q
+    };
+    match rule.review {
+        Some(review) if review <= nothing && nothing < 1.0 => {
+            let raised = (nothing + 1e-9).min(1.0);
+            let reject = rule.reject.filter(|&r| r < raised).map(|_| raised);
+            policy.set_thresholds(Some(raised), reject)?;
+            Ok(Some(nothing))
+        }
+        _ => Ok(None),
+    }
 }
 
 /// The review and reject thresholds that meet `targets` on `probs`
